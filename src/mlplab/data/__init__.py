@@ -1,0 +1,1 @@
+"""Datasets: sources, the prepared-array store, the seeded split, scaling and batching."""

@@ -1,0 +1,71 @@
+"""Batches as index slices of arrays: one gather per batch, no per-sample __getitem__.
+
+`ShardedBatchSampler` yields each rank's share of every global batch, so `data.batch_size` is
+the global batch for any number of devices and ranks read disjoint rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+
+class ArrayBatches(Dataset):
+    """A dataset indexed by whole batches: `ds[rows]` gathers rows of X and y at once."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray) -> None:
+        self.X, self.y = X, y
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    def __getitem__(self, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        return torch.from_numpy(np.asarray(self.X[rows])), torch.from_numpy(np.asarray(self.y[rows]))
+
+
+class ShardedBatchSampler(Sampler[np.ndarray]):
+    """Yields sorted row-index arrays: this rank's slice of each global batch.
+
+    With `shuffle`, batch order is a permutation seeded by (seed, epoch), so it is the same on
+    every rank and after a restart. A final training batch too small to give every rank two
+    rows (BatchNorm needs two) is dropped.
+    """
+
+    def __init__(
+        self,
+        rows: np.ndarray,
+        batch_size: int,
+        *,
+        shuffle: bool,
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
+        self.rows = np.asarray(rows, dtype=np.int64)
+        self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
+        self.rank, self.world_size = rank, world_size
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Called by Lightning at the start of every epoch."""
+        self.epoch = epoch
+
+    def _batch_bounds(self) -> list[tuple[int, int]]:
+        n = len(self.rows)
+        bounds = [(s, min(s + self.batch_size, n)) for s in range(0, n, self.batch_size)]
+        if self.shuffle and bounds and bounds[-1][1] - bounds[-1][0] < 2 * self.world_size:
+            bounds = bounds[:-1]
+        return bounds
+
+    def __len__(self) -> int:
+        return len(self._batch_bounds())
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        order = self.rows
+        if self.shuffle:
+            order = np.random.default_rng([self.seed, self.epoch]).permutation(self.rows)
+        for start, stop in self._batch_bounds():
+            yield np.sort(order[start:stop][self.rank :: self.world_size])

@@ -1,0 +1,89 @@
+"""The LightningDataModule: prepared arrays in, seeded split and sharded batches out."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+from torch.utils.data import DataLoader
+
+from mlplab.data.batches import ArrayBatches, ShardedBatchSampler
+from mlplab.data.scaling import fit_scaling
+from mlplab.data.split import Split, split_indices
+from mlplab.data.store import Prepared, prepare, read_prepared
+
+log = logging.getLogger(__name__)
+
+
+def split_for(prepared: Prepared, val: float, test: float, seed: int, stratify: bool) -> Split:
+    """The split every stage uses; stratified on class labels for classification tasks."""
+    labels = None
+    if stratify and prepared.meta.get("task") in ("multiclass", "binary"):
+        labels = np.asarray(prepared.y)
+    return split_indices(len(prepared.y), val, test, seed, labels)
+
+
+class ArrayDataModule(L.LightningDataModule):
+    def __init__(
+        self,
+        data_dir: str,
+        name: str,
+        source: dict[str, Any],
+        split: dict[str, Any],
+        scaling: str,
+        batch_size: int,
+        seed: int,
+    ) -> None:
+        super().__init__()
+        self.directory = Path(data_dir) / name
+        self.data_dir, self.name, self.source = data_dir, name, source
+        self.split_cfg, self.scaling, self.batch_size, self.seed = split, scaling, batch_size, seed
+        self.prepared: Prepared | None = None
+        self.split: Split | None = None
+
+    def prepare_data(self) -> None:
+        """Prepare the dataset if it is missing or was made from another source config."""
+        prepare(self.data_dir, self.name, self.source, force=False)
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.prepared is not None:
+            return
+        self.prepared = read_prepared(self.directory)
+        s = self.split_cfg
+        self.split = split_for(self.prepared, s["val"], s["test"], s["seed"], s["stratify"])
+        rank = self.trainer.global_rank if self.trainer else 0
+        log.info(
+            "rank %d: split %s train/val/test = %d/%d/%d",
+            rank, self.split.digest(), *self.split.sizes(),
+        )
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        assert self.prepared is not None, "call setup() first"
+        return self.prepared.meta
+
+    def scaling_stats(self) -> tuple[np.ndarray, np.ndarray]:
+        assert self.prepared is not None and self.split is not None, "call setup() first"
+        return fit_scaling(self.scaling, self.prepared.X, self.split.train)
+
+    def _loader(self, rows: np.ndarray, shuffle: bool) -> DataLoader:
+        assert self.prepared is not None
+        rank, world = (self.trainer.global_rank, self.trainer.world_size) if self.trainer else (0, 1)
+        sampler = ShardedBatchSampler(
+            rows, self.batch_size, shuffle=shuffle, seed=self.seed, rank=rank, world_size=world
+        )
+        # batch_size=None: the sampler yields whole batches of row indices.
+        return DataLoader(ArrayBatches(self.prepared.X, self.prepared.y), sampler=sampler,
+                          batch_size=None)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader(self.split.train, shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(self.split.val, shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader(self.split.test, shuffle=False)

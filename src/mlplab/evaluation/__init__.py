@@ -1,0 +1,1 @@
+"""Score a checkpoint on the test split: metrics, confusion pairs and per-row predictions."""

@@ -1,0 +1,1 @@
+"""The MLP builder, its initialisers and the LightningModule that trains it."""

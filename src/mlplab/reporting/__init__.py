@@ -1,0 +1,1 @@
+"""Figures and the markdown report, built from the pipeline's files, never live objects."""

@@ -1,0 +1,86 @@
+"""Write reports/report.md: metrics table, per-class table and figures of one pipeline run."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mlplab.atomic import write_text
+from mlplab.errors import DataError
+from mlplab.reporting import figures
+
+
+def _read_json(path: Path) -> Any:
+    if not path.is_file():
+        raise DataError(f"report input {path} is missing; run the earlier stages first")
+    try:
+        return json.loads(path.read_text())
+    except ValueError as err:
+        raise DataError(f"report input {path} is not valid JSON: {err}") from None
+
+
+def read_history(path: Path) -> dict[str, list[float]]:
+    if not path.is_file():
+        raise DataError(f"report input {path} is missing; run the train stage first")
+    with path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    columns = rows[0].keys() if rows else []
+    return {c: [float(r[c]) if r[c] != "" else float("nan") for r in rows] for c in columns}
+
+
+def confusion_counts(pairs: list[dict[str, str]], class_names: list[str]) -> np.ndarray:
+    index = {name: i for i, name in enumerate(class_names)}
+    counts = np.zeros((len(class_names), len(class_names)), dtype=int)
+    for pair in pairs:
+        counts[index[pair["actual"]], index[pair["predicted"]]] += 1
+    return counts
+
+
+def build_report(
+    root: str | Path, out_dir: str | Path, summary: dict[str, Any]
+) -> Path:
+    """Read the pipeline files under `root`, write figures and report.md under `out_dir`.
+
+    `summary` is a small dict of config facts (dataset, model, optimizer) for the header.
+    """
+    root, out_dir = Path(root), Path(out_dir)
+    train = _read_json(root / "metrics" / "train.json")
+    test = _read_json(root / "metrics" / "test.json")
+    pairs = _read_json(root / "plots" / "confusion.json")
+    history = read_history(root / "plots" / "history.csv")
+    class_names = list(test["per_class"])
+    fig_dir = out_dir / "figures"
+    made = [figures.learning_curves(history, fig_dir / "learning_curves.png")]
+    if "lr" in history:
+        made.append(figures.lr_curve(history, fig_dir / "lr.png"))
+    made.append(
+        figures.confusion_matrix(
+            confusion_counts(pairs, class_names), class_names, fig_dir / "confusion_matrix.png"
+        )
+    )
+    lines = ["# mlplab report", ""]
+    lines += [f"- **{k}**: {v}" for k, v in summary.items()]
+    lines += ["", "## Test metrics", "", "| metric | value |", "|---|---|"]
+    lines += [f"| {k} | {_fmt(test[k])} |" for k in ("accuracy", "f1_macro", "loss", "n_test")]
+    lines += ["", "## Training", "", "| metric | value |", "|---|---|"]
+    lines += [f"| {k} | {_fmt(v)} |" for k, v in train.items()]
+    lines += ["", "## Per-class", "", "| class | precision | recall |", "|---|---|---|"]
+    lines += [
+        f"| {name} | {_fmt(v['precision'])} | {_fmt(v['recall'])} |"
+        for name, v in test["per_class"].items()
+    ]
+    lines += ["", "## Figures", ""]
+    for path in made:
+        title = path.stem.replace("_", " ").capitalize()
+        lines += [f"### {title}", "", f"![{title}]({path.relative_to(out_dir).as_posix()})", ""]
+    report = out_dir / "report.md"
+    write_text(report, "\n".join(lines))
+    return report
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)

@@ -1,0 +1,1 @@
+"""Assembling a run: callbacks, loggers, the Trainer, and the train recipe itself."""

@@ -1,0 +1,56 @@
+"""Build callbacks, loggers and the Trainer from their config groups with hydra instantiate."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+from hydra.utils import get_class, instantiate
+from lightning.pytorch.callbacks import ModelCheckpoint
+
+from mlplab.errors import ConfigError
+
+
+def _instantiate(key: str, node: dict[str, Any], **extra: Any) -> Any:
+    """Instantiate one node, turning a bad argument into a ConfigError naming the key."""
+    target = get_class(node["_target_"])
+    accepted = inspect.signature(target).parameters
+    takes_kwargs = any(p.kind is p.VAR_KEYWORD for p in accepted.values())
+    for name in node:
+        if not name.startswith("_") and name not in accepted and not takes_kwargs:
+            raise ConfigError(
+                f"config key '{key}.{name}' is not an argument of {node['_target_']}; "
+                f"allowed: {', '.join(p for p in accepted if p != 'self')}"
+            )
+    return instantiate(node, **extra)
+
+
+def build_callbacks(nodes: dict[str, Any], models_dir: Path) -> list[L.Callback]:
+    callbacks = []
+    for name, node in nodes.items():
+        if node is None:
+            continue
+        callback = _instantiate(f"callbacks.{name}", node)
+        if isinstance(callback, ModelCheckpoint):
+            callback.dirpath = str(models_dir)
+        callbacks.append(callback)
+    return callbacks
+
+
+def build_loggers(nodes: dict[str, Any], log_dir: Path) -> list[Any]:
+    return [
+        _instantiate(f"logger.{name}", node, save_dir=str(log_dir))
+        for name, node in nodes.items()
+        if node is not None
+    ]
+
+
+def build_trainer(node: dict[str, Any], callbacks: list[L.Callback], loggers: list[Any]):
+    # The DataModule shards batches itself (data.batch_size is global), so Lightning must not
+    # swap in a DistributedSampler.
+    return _instantiate(
+        "trainer", node, callbacks=callbacks, logger=loggers or False,
+        use_distributed_sampler=False,
+    )

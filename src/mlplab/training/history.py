@@ -1,0 +1,73 @@
+"""Record per-epoch metrics and write the pipeline's plots/history.csv and metrics/train.json.
+
+TensorBoard and CSV loggers keep their own (timestamped) files; these two files hold only
+numbers, so a repeated run writes identical bytes and DVC sees no change.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+
+from mlplab.atomic import write_json, write_text
+
+COLUMNS = ("epoch", "lr", "train/loss", "val/loss", "val/acc", "val/f1")
+
+
+class HistoryRecorder(L.Callback):
+    def __init__(self, history_file: Path, summary_file: Path) -> None:
+        self.history_file, self.summary_file = Path(history_file), Path(summary_file)
+        self.rows: list[dict[str, float]] = []
+        self._epoch_lr = math.nan
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # The LR the epoch trained with: epoch-interval schedulers step after the epoch ends.
+        self._epoch_lr = trainer.optimizers[0].param_groups[0]["lr"]
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.sanity_checking:
+            return
+        metrics = trainer.callback_metrics
+        row: dict[str, float] = {"epoch": trainer.current_epoch, "lr": self._epoch_lr}
+        for key in COLUMNS[2:]:
+            if key in metrics:
+                row[key] = float(metrics[key])
+        self.rows.append(row)
+
+    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not trainer.is_global_zero:
+            return
+        write_text(self.history_file, self.history_csv())
+        write_json(self.summary_file, self.summary(trainer))
+
+    def history_csv(self) -> str:
+        columns = [c for c in COLUMNS if any(c in row for row in self.rows)]
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        for row in self.rows:
+            writer.writerow({k: _fmt(row.get(k)) for k in columns})
+        return out.getvalue()
+
+    def summary(self, trainer: L.Trainer) -> dict[str, Any]:
+        summary: dict[str, Any] = {"epochs_trained": len(self.rows)}
+        val_rows = [r for r in self.rows if "val/loss" in r]
+        if val_rows:
+            best = min(val_rows, key=lambda r: r["val/loss"])
+            summary["best_epoch"] = int(best["epoch"])
+            summary.update({f"best_{k.replace('/', '_')}": v for k, v in best.items()
+                            if k.startswith("val/")})
+        if "train/loss" in self.rows[-1]:
+            summary["final_train_loss"] = self.rows[-1]["train/loss"]
+        return summary
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return ""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else f"{value:.8g}"

@@ -1,0 +1,20 @@
+"""Prepare a dataset: python src/prepare.py data=circles -> data/prepared/circles/."""
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from mlplab.cli import user_errors_exit
+from mlplab.config import validate
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="train")
+@user_errors_exit
+def main(cfg: DictConfig) -> None:
+    cfg = validate(cfg)
+    from mlplab.data.store import prepare
+
+    prepare(cfg.paths.data_dir, cfg.data.name, OmegaConf.to_container(cfg.data.source))
+
+
+if __name__ == "__main__":
+    main()
