@@ -7,7 +7,7 @@ export DVC_NO_ANALYTICS := 1
 # Stage commands call `python`, `dvc`, ...: the venv comes first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install repro test lint format params bench lock clean
+.PHONY: install repro test lint format params lock clean
 
 install: $(STAMP)
 
@@ -34,9 +34,6 @@ format: install
 
 params: install  ## regenerate params.yaml from configs/
 	$(BIN)/python -m mlplab.config.params
-
-bench: install
-	$(BIN)/python benchmarks/run.py
 
 lock:  ## re-resolve the lock in a throwaway venv (needs the package registry)
 	rm -rf /tmp/mlplab-lock && $(PYTHON) -m venv /tmp/mlplab-lock

@@ -68,9 +68,7 @@ def _check_values(cfg: DictConfig) -> None:
 
     _check_target("optimizer", cfg.optimizer)
     lr = cfg.optimizer.get("lr")
-    _require(
-        isinstance(lr, int | float) and lr > 0, "optimizer.lr", lr, "a learning rate > 0"
-    )
+    _require(isinstance(lr, int | float) and lr > 0, "optimizer.lr", lr, "a learning rate > 0")
     _one_of("scheduler.interval", cfg.scheduler.interval, ("epoch", "step"))
     if cfg.scheduler.scheduler is not None:
         _check_target("scheduler.scheduler", cfg.scheduler.scheduler)
@@ -107,9 +105,7 @@ def _require(ok: bool, key: str, value: Any, allowed: str) -> None:
 def _one_of(key: str, value: Any, allowed: Iterable[str]) -> None:
     allowed = sorted(allowed)
     if value not in allowed:
-        raise ConfigError(
-            f"config key '{key}' is {value!r}; allowed values: {', '.join(allowed)}"
-        )
+        raise ConfigError(f"config key '{key}' is {value!r}; allowed values: {', '.join(allowed)}")
 
 
 def _check_target(key: str, node: Any) -> None:

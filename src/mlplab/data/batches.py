@@ -23,7 +23,9 @@ class ArrayBatches(Dataset):
         return len(self.X)
 
     def __getitem__(self, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        return torch.from_numpy(np.asarray(self.X[rows])), torch.from_numpy(np.asarray(self.y[rows]))
+        return torch.from_numpy(np.asarray(self.X[rows])), torch.from_numpy(
+            np.asarray(self.y[rows])
+        )
 
 
 class ShardedBatchSampler(Sampler[np.ndarray]):

@@ -8,6 +8,7 @@ from typing import Any
 
 import lightning as L
 import numpy as np
+from lightning.pytorch.utilities import rank_zero_only
 from torch.utils.data import DataLoader
 
 from mlplab.data.batches import ArrayBatches, ShardedBatchSampler
@@ -54,10 +55,12 @@ class ArrayDataModule(L.LightningDataModule):
         self.prepared = read_prepared(self.directory)
         s = self.split_cfg
         self.split = split_for(self.prepared, s["val"], s["test"], s["seed"], s["stratify"])
-        rank = self.trainer.global_rank if self.trainer else 0
+        # The launcher's RANK/LOCAL_RANK: setup() runs before the Trainer connects the ranks.
         log.info(
             "rank %d: split %s train/val/test = %d/%d/%d",
-            rank, self.split.digest(), *self.split.sizes(),
+            rank_zero_only.rank,
+            self.split.digest(),
+            *self.split.sizes(),
         )
 
     @property
@@ -71,13 +74,16 @@ class ArrayDataModule(L.LightningDataModule):
 
     def _loader(self, rows: np.ndarray, shuffle: bool) -> DataLoader:
         assert self.prepared is not None
-        rank, world = (self.trainer.global_rank, self.trainer.world_size) if self.trainer else (0, 1)
+        rank, world = (
+            (self.trainer.global_rank, self.trainer.world_size) if self.trainer else (0, 1)
+        )
         sampler = ShardedBatchSampler(
             rows, self.batch_size, shuffle=shuffle, seed=self.seed, rank=rank, world_size=world
         )
         # batch_size=None: the sampler yields whole batches of row indices.
-        return DataLoader(ArrayBatches(self.prepared.X, self.prepared.y), sampler=sampler,
-                          batch_size=None)
+        return DataLoader(
+            ArrayBatches(self.prepared.X, self.prepared.y), sampler=sampler, batch_size=None
+        )
 
     def train_dataloader(self) -> DataLoader:
         return self._loader(self.split.train, shuffle=True)

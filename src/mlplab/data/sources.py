@@ -42,12 +42,16 @@ def digits() -> Dataset:
 
     bunch = load_digits()
     return _classification(
-        bunch.data, bunch.target, [str(c) for c in bunch.target_names],
+        bunch.data,
+        bunch.target,
+        [str(c) for c in bunch.target_names],
         feature_names=list(bunch.feature_names),
     )
 
 
-def circles(n_samples: int = 1000, noise: float = 0.05, factor: float = 0.5, seed: int = 0) -> Dataset:
+def circles(
+    n_samples: int = 1000, noise: float = 0.05, factor: float = 0.5, seed: int = 0
+) -> Dataset:
     """Two concentric circles (make_circles); class 1 is the inner circle."""
     from sklearn.datasets import make_circles
 

@@ -35,8 +35,11 @@ class Split:
 def split_sizes(n: int, val: float, test: float) -> tuple[int, int, int]:
     n_val, n_test = round(n * val), round(n * test)
     n_train = n - n_val - n_test
-    for name, size, fraction in (("train", n_train, 1 - val - test), ("val", n_val, val),
-                                 ("test", n_test, test)):
+    for name, size, fraction in (
+        ("train", n_train, 1 - val - test),
+        ("val", n_val, val),
+        ("test", n_test, test),
+    ):
         if size < 1:
             raise DataError(
                 f"config key 'data.split.{name}' = {fraction:g} leaves the {name} split empty "

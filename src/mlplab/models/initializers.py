@@ -23,10 +23,19 @@ DISTRIBUTIONS = ("normal", "uniform")
 
 # `auto`: He for the ReLU family, LeCun for SELU/ELU, Glorot for the saturating ones.
 AUTO_SCHEME: dict[str, str] = {
-    "relu": "he", "leaky_relu": "he", "prelu": "he", "rrelu": "he", "gelu": "he",
-    "silu": "he", "mish": "he", "softplus": "he",
-    "selu": "lecun", "elu": "lecun",
-    "tanh": "glorot", "sigmoid": "glorot", "identity": "glorot",
+    "relu": "he",
+    "leaky_relu": "he",
+    "prelu": "he",
+    "rrelu": "he",
+    "gelu": "he",
+    "silu": "he",
+    "mish": "he",
+    "softplus": "he",
+    "selu": "lecun",
+    "elu": "lecun",
+    "tanh": "glorot",
+    "sigmoid": "glorot",
+    "identity": "glorot",
 }
 
 

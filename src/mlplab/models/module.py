@@ -58,8 +58,7 @@ class MLPModule(L.LightningModule):
         loss = self.task.loss(outputs, y)
         mean_loss = self.losses[f"{stage}_loss"]
         mean_loss.update(loss.detach(), weight=len(y))
-        self.log(f"{stage}/loss", mean_loss, on_step=False, on_epoch=True,
-                 prog_bar=stage != "test")
+        self.log(f"{stage}/loss", mean_loss, on_step=False, on_epoch=True, prog_bar=stage != "test")
         if stage != "train":
             metrics = self.val_metrics if stage == "val" else self.test_metrics
             metrics.update(outputs, y)
@@ -82,7 +81,11 @@ class MLPModule(L.LightningModule):
             for name, param in module.named_parameters(recurse=False):
                 exempt = name == "bias" or isinstance(module, NO_DECAY_MODULES)
                 (no_decay if exempt else decay).append(param)
-        return [{"params": decay}, {"params": no_decay, "weight_decay": 0.0}]
+        # Named groups show up in TensorBoard as lr-<Optimizer>/weights and /no_decay.
+        return [
+            {"params": decay, "name": "weights"},
+            {"params": no_decay, "weight_decay": 0.0, "name": "no_decay"},
+        ]
 
     def configure_optimizers(self) -> Any:
         optimizer = instantiate(self.hparams.optimizer)(self._param_groups())

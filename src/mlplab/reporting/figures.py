@@ -56,13 +56,24 @@ def confusion_matrix(counts: np.ndarray, class_names: Sequence[str], path: Path)
     fig, ax = plt.subplots(figsize=(size, size * 0.85))
     image = ax.imshow(counts, cmap="Blues")
     ax.set(
-        xticks=range(len(class_names)), yticks=range(len(class_names)),
-        xticklabels=class_names, yticklabels=class_names,
-        xlabel="predicted", ylabel="actual", title="Confusion matrix (test split)",
+        xticks=range(len(class_names)),
+        yticks=range(len(class_names)),
+        xticklabels=class_names,
+        yticklabels=class_names,
+        xlabel="predicted",
+        ylabel="actual",
+        title="Confusion matrix (test split)",
     )
     threshold = counts.max() / 2 if counts.size else 0
     for (i, j), count in np.ndenumerate(counts):
-        ax.text(j, i, str(count), ha="center", va="center",
-                color="white" if count > threshold else "black", fontsize=8)
+        ax.text(
+            j,
+            i,
+            str(count),
+            ha="center",
+            va="center",
+            color="white" if count > threshold else "black",
+            fontsize=8,
+        )
     fig.colorbar(image, ax=ax, fraction=0.046)
     return _save(fig, path)

@@ -40,9 +40,7 @@ def confusion_counts(pairs: list[dict[str, str]], class_names: list[str]) -> np.
     return counts
 
 
-def build_report(
-    root: str | Path, out_dir: str | Path, summary: dict[str, Any]
-) -> Path:
+def build_report(root: str | Path, out_dir: str | Path, summary: dict[str, Any]) -> Path:
     """Read the pipeline files under `root`, write figures and report.md under `out_dir`.
 
     `summary` is a small dict of config facts (dataset, model, optimizer) for the header.

@@ -51,6 +51,9 @@ def build_trainer(node: dict[str, Any], callbacks: list[L.Callback], loggers: li
     # The DataModule shards batches itself (data.batch_size is global), so Lightning must not
     # swap in a DistributedSampler.
     return _instantiate(
-        "trainer", node, callbacks=callbacks, logger=loggers or False,
+        "trainer",
+        node,
+        callbacks=callbacks,
+        logger=loggers or False,
         use_distributed_sampler=False,
     )

@@ -60,8 +60,9 @@ class HistoryRecorder(L.Callback):
         if val_rows:
             best = min(val_rows, key=lambda r: r["val/loss"])
             summary["best_epoch"] = int(best["epoch"])
-            summary.update({f"best_{k.replace('/', '_')}": v for k, v in best.items()
-                            if k.startswith("val/")})
+            summary.update(
+                {f"best_{k.replace('/', '_')}": v for k, v in best.items() if k.startswith("val/")}
+            )
         if "train/loss" in self.rows[-1]:
             summary["final_train_loss"] = self.rows[-1]["train/loss"]
         return summary

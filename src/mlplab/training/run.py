@@ -87,7 +87,10 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     loggers = build_loggers(cfg.logger, run_dir / "logs")
     trainer = build_trainer(cfg.trainer, callbacks, loggers)
     trainer.fit(model, datamodule=dm)
-    has_best = trainer.checkpoint_callback is not None and trainer.checkpoint_callback.best_model_path
-    results = trainer.test(model, datamodule=dm, ckpt_path="best" if has_best else None,
-                           verbose=False)
+    has_best = (
+        trainer.checkpoint_callback is not None and trainer.checkpoint_callback.best_model_path
+    )
+    results = trainer.test(
+        model, datamodule=dm, ckpt_path="best" if has_best else None, verbose=False
+    )
     return results[0] if results else {}

@@ -1,0 +1,81 @@
+"""The quickstart, for real: `make repro` (dvc repro) in a copy of the repository, then DVC's
+up-to-date check and a tracked experiment."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import copy_repo, run
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    repo = copy_repo(tmp_path_factory.mktemp("repo"))
+    run(["make", "repro", f"VENV={Path(sys.prefix)}"], cwd=repo)
+    return repo
+
+
+def test_make_repro_writes_every_pipeline_output(repo):
+    for rel in (
+        "data/prepared/digits/X.npy",
+        "models/best.ckpt",
+        "models/last.ckpt",
+        "metrics/train.json",
+        "metrics/test.json",
+        "plots/history.csv",
+        "plots/confusion.json",
+        "plots/predictions.csv",
+        "reports/report.md",
+    ):
+        assert (repo / rel).is_file(), rel
+
+
+def test_test_accuracy_on_digits_is_at_least_0_95(repo):
+    metrics = json.loads((repo / "metrics" / "test.json").read_text())
+    assert metrics["accuracy"] >= 0.95
+    assert metrics["n_test"] == 180
+    assert set(metrics["per_class"]) == {str(i) for i in range(10)}
+
+
+def test_report_links_only_existing_figures(repo):
+    report = repo / "reports" / "report.md"
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", report.read_text())
+    assert {Path(link).name for link in links} == {
+        "learning_curves.png",
+        "lr.png",
+        "confusion_matrix.png",
+    }
+    assert all((report.parent / link).is_file() for link in links)
+
+
+def test_confusion_plot_matches_the_test_accuracy(repo):
+    pairs = json.loads((repo / "plots" / "confusion.json").read_text())
+    metrics = json.loads((repo / "metrics" / "test.json").read_text())
+    correct = sum(p["actual"] == p["predicted"] for p in pairs)
+    assert correct / len(pairs) == pytest.approx(metrics["accuracy"], abs=1e-6)
+
+
+def test_second_repro_is_up_to_date_and_status_clean(repo):
+    assert "Data and pipelines are up to date" in run(["dvc", "repro"], cwd=repo).stdout
+    assert "Data and pipelines are up to date" in run(["dvc", "status"], cwd=repo).stdout
+
+
+def test_dvc_exp_run_with_a_changed_param_is_listed_with_its_metrics(repo):
+    run(["dvc", "exp", "run", "-n", "dropout03", "-S", "model.dropout=0.3"], cwd=repo)
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], cwd=repo).stdout)
+    experiments = [exp for commit in shown for exp in (commit.get("experiments") or [])]
+    names = {exp.get("name") for exp in experiments}
+    assert "dropout03" in names, names
+    [exp] = [e for e in experiments if e.get("name") == "dropout03"]
+    data = exp["revs"][0]["data"]
+    params = data["params"]["params.yaml"]["data"]
+    assert params["model"]["dropout"] == 0.3
+    accuracy = data["metrics"]["metrics/test.json"]["data"]["accuracy"]
+    assert 0.9 <= accuracy <= 1

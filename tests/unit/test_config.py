@@ -1,0 +1,52 @@
+"""The config: params.yaml is the composed default, and bad values fail with a clear message."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from mlplab.config import validate
+from mlplab.config.params import compose_config
+from mlplab.errors import ConfigError
+from tests.conftest import REPO, compose_cfg
+
+
+def test_params_yaml_equals_composed_train_config():
+    committed = yaml.safe_load((REPO / "params.yaml").read_text())
+    assert committed == compose_config(REPO / "configs"), "run `make params` and commit it"
+
+
+def test_default_config_validates_with_schema_types():
+    cfg = validate(compose_cfg())
+    assert cfg.data.name == "digits"
+    assert cfg.data.split.train + cfg.data.split.val + cfg.data.split.test == pytest.approx(1)
+    assert cfg.trainer.gradient_clip_val > 0 and cfg.trainer.gradient_clip_algorithm == "norm"
+    assert "hydra" not in cfg
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ("model.activation=relux", "allowed values: elu, gelu, identity"),
+        ("model.dropout=1.5", "model.dropout"),
+        ("model.norm=groupnorm", "model.norm"),
+        ("model.hidden_sizes=[64,0]", "model.hidden_sizes[1]"),
+        ("model.hidden_sizes=[64,abc]", "model.hidden_sizes"),
+        ("data.split.train=0.9", "sum to 1.1"),
+        ("data.split.val=-0.1", "data.split.val"),
+        ("data.batch_size=0", "data.batch_size"),
+        ("data.scaling=robust", "data.scaling"),
+        ("+data.source.noise=0.1", "data.source.noise"),
+        ("data.name=imagenet", "data.name"),
+        ("optimizer.lr=0", "optimizer.lr"),
+        ("trainer.max_epochs=0", "trainer.max_epochs"),
+        ("trainer.gradient_clip_algorithm=l3", "trainer.gradient_clip_algorithm"),
+        ("+model.hidden_size=3", "model.hidden_size"),
+        ("seed=-1", "seed"),
+    ],
+)
+def test_bad_value_raises_config_error_naming_the_key(override: str, expected: str):
+    with pytest.raises(ConfigError) as info:
+        validate(compose_cfg(override))
+    assert expected in str(info.value)
+    assert "\n" not in str(info.value)
