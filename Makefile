@@ -7,7 +7,7 @@ export DVC_NO_ANALYTICS := 1
 # Stage commands call `python`, `dvc`, ...: the venv comes first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install repro test lint format params lock clean
+.PHONY: install repro test lint format params bench lock clean
 
 install: $(STAMP)
 
@@ -23,6 +23,9 @@ repro: install  ## prepare -> train -> evaluate -> report
 
 test: install  ## the whole test suite (unit + integration)
 	$(BIN)/pytest
+
+bench: install  ## prepare memory and train() vs a hand-written loop -> reports/benchmarks.md
+	$(BIN)/python benchmarks/run.py
 
 lint: install
 	$(BIN)/ruff check .

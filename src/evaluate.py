@@ -20,7 +20,8 @@ def main(cfg: DictConfig) -> None:
         cfg.evaluate.batch_size,
     )
     write_evaluation(evaluation, run_dir())
-    print(f"test accuracy {evaluation.metrics['accuracy']:.4f}")
+    scalars = {k: v for k, v in evaluation.metrics.items() if isinstance(v, float)}
+    print("test " + ", ".join(f"{k} {v:.4f}" for k, v in scalars.items()))
 
 
 if __name__ == "__main__":

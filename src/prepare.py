@@ -13,7 +13,8 @@ def main(cfg: DictConfig) -> None:
     cfg = validate(cfg)
     from mlplab.data.store import prepare
 
-    prepare(cfg.paths.data_dir, cfg.data.name, OmegaConf.to_container(cfg.data.source))
+    data = OmegaConf.to_container(cfg.data)
+    prepare(cfg.paths.data_dir, data["name"], data["source"], data["split"])
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
 """Write reports/report.md and its figures from the pipeline's metrics and plots files."""
 
+import json
+from pathlib import Path
+
 import hydra
 from omegaconf import DictConfig
 
@@ -21,6 +24,10 @@ def main(cfg: DictConfig) -> None:
         "optimizer": f"{cfg.optimizer._target_.rsplit('.', 1)[-1]} (lr={cfg.optimizer.lr})",
         "seed": f"{cfg.seed} (split seed {cfg.data.split.seed})",
     }
+    meta_file = Path(cfg.paths.data_dir) / cfg.data.name / "meta.json"
+    if meta_file.is_file():
+        split = json.loads(meta_file.read_text()).get("split", {})
+        summary["split"] = f"{split.get('digest')} (train/val/test = {split.get('sizes')})"
     out = run_dir()
     print(f"wrote {build_report(out, out / 'reports', summary)}")
 

@@ -53,6 +53,9 @@ def test_report_links_only_existing_figures(repo):
         "confusion_matrix.png",
     }
     assert all((report.parent / link).is_file() for link in links)
+    meta = json.loads((repo / "data" / "prepared" / "digits" / "meta.json").read_text())
+    assert meta["split"]["sizes"] == [1437, 180, 180]
+    assert meta["split"]["digest"] in report.read_text()
 
 
 def test_confusion_plot_matches_the_test_accuracy(repo):

@@ -90,3 +90,19 @@ def test_two_runs_with_one_seed_give_identical_metrics(tmp_path, digits_dir):
     assert first != other
     hist = [(tmp_path / d / "plots" / "history.csv").read_bytes() for d in "ab"]
     assert hist[0] == hist[1]
+
+
+def test_augmentation_changes_training_only_and_still_learns(tmp_path, digits_dir):
+    plain = _train(tmp_path / "a", digits_dir, "trainer.max_epochs=3")
+    augmented = _train(
+        tmp_path / "b",
+        digits_dir,
+        "trainer.max_epochs=3",
+        "data.augment.noise_std=0.1",
+        "data.augment.mixup_alpha=0.4",
+    )
+    history = _history(tmp_path / "b")
+    assert history[-1]["train/loss"] < history[0]["train/loss"]
+    assert augmented["test/acc"] > 0.85
+    assert _history(tmp_path / "a")[0]["train/loss"] != history[0]["train/loss"]
+    assert plain != augmented

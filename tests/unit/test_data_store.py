@@ -66,3 +66,16 @@ def test_standard_scaling_uses_train_rows_only(digits_dir):
     expected = X[rows].std(axis=0)
     np.testing.assert_allclose(scale, np.where(expected > 0, expected, 1), rtol=1e-4)
     assert json.loads((digits_dir / "digits" / "meta.json").read_text())["n_rows"] == 1797
+
+
+def test_prepare_records_the_split_digest_and_redoes_data_when_the_split_changes(tmp_path):
+    from mlplab.data.split import split_rows
+
+    split = {"train": 0.6, "val": 0.2, "test": 0.2, "seed": 3, "stratify": True}
+    directory = prepare(tmp_path, "moons", {"n_samples": 50}, split)
+    prepared = read_prepared(directory)
+    expected = split_rows(prepared.y, "binary", split)
+    assert prepared.meta["split"] == {"digest": expected.digest(), "sizes": [30, 10, 10]}
+    assert not is_current(
+        directory, source_record("moons", {"n_samples": 50}, {**split, "seed": 4})
+    )

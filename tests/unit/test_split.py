@@ -17,29 +17,29 @@ def digits_labels() -> np.ndarray:
 
 
 def test_digits_split_sizes_are_1437_180_180(digits_labels):
-    split = split_indices(len(digits_labels), 0.1, 0.1, seed=0, labels=digits_labels)
+    split = split_indices(len(digits_labels), 0.8, 0.1, 0.1, seed=0, labels=digits_labels)
     assert split.sizes() == (1437, 180, 180)
 
 
 @pytest.mark.parametrize("stratified", [True, False])
 def test_splits_are_disjoint_and_cover_every_row(digits_labels, stratified):
     labels = digits_labels if stratified else None
-    split = split_indices(len(digits_labels), 0.1, 0.1, seed=3, labels=labels)
+    split = split_indices(len(digits_labels), 0.8, 0.1, 0.1, seed=3, labels=labels)
     together = np.concatenate([split.train, split.val, split.test])
     assert len(np.unique(together)) == len(together) == len(digits_labels)
 
 
 def test_same_inputs_give_the_same_split_and_digest(digits_labels):
-    a = split_indices(len(digits_labels), 0.1, 0.1, seed=5, labels=digits_labels)
-    b = split_indices(len(digits_labels), 0.1, 0.1, seed=5, labels=digits_labels)
-    c = split_indices(len(digits_labels), 0.1, 0.1, seed=6, labels=digits_labels)
+    a = split_indices(len(digits_labels), 0.8, 0.1, 0.1, seed=5, labels=digits_labels)
+    b = split_indices(len(digits_labels), 0.8, 0.1, 0.1, seed=5, labels=digits_labels)
+    c = split_indices(len(digits_labels), 0.8, 0.1, 0.1, seed=6, labels=digits_labels)
     for part in ("train", "val", "test"):
         assert np.array_equal(getattr(a, part), getattr(b, part))
     assert a.digest() == b.digest() != c.digest()
 
 
 def test_stratified_class_counts_are_within_one_of_proportional(digits_labels):
-    split = split_indices(len(digits_labels), 0.1, 0.1, seed=0, labels=digits_labels)
+    split = split_indices(len(digits_labels), 0.8, 0.1, 0.1, seed=0, labels=digits_labels)
     for part in (split.train, split.val, split.test):
         share = len(part) / len(digits_labels)
         for cls in range(10):
@@ -49,10 +49,26 @@ def test_stratified_class_counts_are_within_one_of_proportional(digits_labels):
 
 def test_split_that_leaves_a_part_empty_names_the_key():
     with pytest.raises(DataError, match="data.split.val"):
-        split_indices(10, 0.01, 0.2, seed=0)
+        split_indices(10, 0.79, 0.01, 0.2, seed=0)
 
 
 def test_class_too_small_to_stratify_is_a_data_error():
     labels = np.array([0] * 20 + [1])
     with pytest.raises(DataError, match="stratify"):
-        split_indices(len(labels), 0.2, 0.2, seed=0, labels=labels)
+        split_indices(len(labels), 0.6, 0.2, 0.2, seed=0, labels=labels)
+
+
+def test_counts_give_exact_sizes_and_leave_the_rest_out(digits_labels):
+    split = split_indices(len(digits_labels), 1000, 200, 300, seed=0, labels=digits_labels)
+    assert split.sizes() == (1000, 200, 300)
+    together = np.concatenate([split.train, split.val, split.test])
+    assert len(np.unique(together)) == 1500
+    plain = split_indices(100, 50, 10, 20, seed=0)
+    assert plain.sizes() == (50, 10, 20)
+
+
+def test_counts_beyond_the_data_or_mixed_with_fractions_are_data_errors():
+    with pytest.raises(DataError, match="ask for 120 rows but the data has 100"):
+        split_indices(100, 100, 10, 10, seed=0)
+    with pytest.raises(DataError, match="mix counts and fractions"):
+        split_indices(100, 0.8, 10, 10, seed=0)

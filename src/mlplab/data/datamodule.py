@@ -11,20 +11,13 @@ import numpy as np
 from lightning.pytorch.utilities import rank_zero_only
 from torch.utils.data import DataLoader
 
+from mlplab.data.augment import Augmenter
 from mlplab.data.batches import ArrayBatches, ShardedBatchSampler
 from mlplab.data.scaling import fit_scaling
-from mlplab.data.split import Split, split_indices
+from mlplab.data.split import Split, split_rows
 from mlplab.data.store import Prepared, prepare, read_prepared
 
 log = logging.getLogger(__name__)
-
-
-def split_for(prepared: Prepared, val: float, test: float, seed: int, stratify: bool) -> Split:
-    """The split every stage uses; stratified on class labels for classification tasks."""
-    labels = None
-    if stratify and prepared.meta.get("task") in ("multiclass", "binary"):
-        labels = np.asarray(prepared.y)
-    return split_indices(len(prepared.y), val, test, seed, labels)
 
 
 class ArrayDataModule(L.LightningDataModule):
@@ -37,24 +30,28 @@ class ArrayDataModule(L.LightningDataModule):
         scaling: str,
         batch_size: int,
         seed: int,
+        target_scaling: str = "none",
+        augment: dict[str, float] | None = None,
     ) -> None:
         super().__init__()
         self.directory = Path(data_dir) / name
         self.data_dir, self.name, self.source = data_dir, name, source
         self.split_cfg, self.scaling, self.batch_size, self.seed = split, scaling, batch_size, seed
+        self.target_scaling = target_scaling
+        self.augment = augment or {}
+        self.augmenter: Augmenter | None = None
         self.prepared: Prepared | None = None
         self.split: Split | None = None
 
     def prepare_data(self) -> None:
         """Prepare the dataset if it is missing or was made from another source config."""
-        prepare(self.data_dir, self.name, self.source, force=False)
+        prepare(self.data_dir, self.name, self.source, self.split_cfg, force=False)
 
     def setup(self, stage: str | None = None) -> None:
         if self.prepared is not None:
             return
         self.prepared = read_prepared(self.directory)
-        s = self.split_cfg
-        self.split = split_for(self.prepared, s["val"], s["test"], s["seed"], s["stratify"])
+        self.split = split_rows(self.prepared.y, self.prepared.meta["task"], self.split_cfg)
         # The launcher's RANK/LOCAL_RANK: setup() runs before the Trainer connects the ranks.
         log.info(
             "rank %d: split %s train/val/test = %d/%d/%d",
@@ -62,6 +59,23 @@ class ArrayDataModule(L.LightningDataModule):
             self.split.digest(),
             *self.split.sizes(),
         )
+
+    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        """Augment training batches only; validation and test see the data as it is."""
+        if self.trainer is None or not self.trainer.training or not any(self.augment.values()):
+            return batch
+        if self.augmenter is None:
+            meta = self.meta
+            self.augmenter = Augmenter(
+                noise_std=self.augment.get("noise_std", 0.0),
+                mixup_alpha=self.augment.get("mixup_alpha", 0.0),
+                task=meta["task"],
+                n_classes=len(meta.get("class_names", [])),
+                feature_scale=self.scaling_stats()[1],
+                # Ranks draw different noise; a run with one seed repeats exactly.
+                seed=self.seed * 1000 + self.trainer.global_rank,
+            )
+        return self.augmenter(*batch)
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -71,6 +85,12 @@ class ArrayDataModule(L.LightningDataModule):
     def scaling_stats(self) -> tuple[np.ndarray, np.ndarray]:
         assert self.prepared is not None and self.split is not None, "call setup() first"
         return fit_scaling(self.scaling, self.prepared.X, self.split.train)
+
+    def target_scaling_stats(self) -> tuple[np.ndarray, np.ndarray]:
+        """Regression targets are standardised on the train split like the features."""
+        assert self.prepared is not None and self.split is not None, "call setup() first"
+        y = self.prepared.y
+        return fit_scaling(self.target_scaling, y.reshape(len(y), -1), self.split.train)
 
     def _loader(self, rows: np.ndarray, shuffle: bool) -> DataLoader:
         assert self.prepared is not None

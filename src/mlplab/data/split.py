@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -32,37 +33,64 @@ class Split:
         return h.hexdigest()[:16]
 
 
-def split_sizes(n: int, val: float, test: float) -> tuple[int, int, int]:
-    n_val, n_test = round(n * val), round(n * test)
-    n_train = n - n_val - n_test
-    for name, size, fraction in (
-        ("train", n_train, 1 - val - test),
-        ("val", n_val, val),
-        ("test", n_test, test),
-    ):
+def _is_count(value: float) -> bool:
+    return value >= 1 and float(value).is_integer()
+
+
+def split_sizes(n: int, train: float, val: float, test: float) -> tuple[int, int, int]:
+    """Row counts of each part. Fractions (< 1) must sum to 1: train takes what rounding leaves.
+    Counts (whole numbers >= 1) are taken as given; rows beyond their sum are left out."""
+    parts = {"train": train, "val": val, "test": test}
+    if all(_is_count(v) for v in parts.values()):
+        sizes = {k: int(v) for k, v in parts.items()}
+        if sum(sizes.values()) > n:
+            raise DataError(
+                f"config keys data.split.{{train,val,test}} ask for {sum(sizes.values())} rows "
+                f"but the data has {n}"
+            )
+    elif any(_is_count(v) for v in parts.values()):
+        raise DataError(
+            "config keys data.split.{train,val,test} mix counts and fractions; "
+            "give all three as fractions summing to 1 or all three as row counts"
+        )
+    else:
+        sizes = {"val": round(n * val), "test": round(n * test)}
+        sizes["train"] = n - sizes["val"] - sizes["test"]
+    for name, size in sizes.items():
         if size < 1:
             raise DataError(
-                f"config key 'data.split.{name}' = {fraction:g} leaves the {name} split empty "
-                f"for {n} rows; raise the fraction or use more data"
+                f"config key 'data.split.{name}' = {parts[name]:g} leaves the {name} split "
+                f"empty for {n} rows; raise it or use more data"
             )
-    return n_train, n_val, n_test
+    return sizes["train"], sizes["val"], sizes["test"]
 
 
 def split_indices(
-    n: int, val: float, test: float, seed: int, labels: np.ndarray | None = None
+    n: int,
+    train: float,
+    val: float,
+    test: float,
+    seed: int,
+    labels: np.ndarray | None = None,
 ) -> Split:
     """Split range(n) into sorted train/val/test index arrays; stratified when labels given."""
-    _, n_val, n_test = split_sizes(n, val, test)
+    n_train, n_val, n_test = split_sizes(n, train, val, test)
     rows = np.arange(n)
     if labels is None:
         order = np.random.default_rng(seed).permutation(n)
-        test_rows, val_rows, train_rows = np.split(order, [n_test, n_test + n_val])
+        test_rows, val_rows, train_rows, _ = np.split(
+            order, [n_test, n_test + n_val, n_test + n_val + n_train]
+        )
     else:
         from sklearn.model_selection import train_test_split
 
         try:
+            if n_train + n_val + n_test < n:  # counts: leave the surplus rows out, stratified
+                rows, _ = train_test_split(
+                    rows, train_size=n_train + n_val + n_test, stratify=labels, random_state=seed
+                )
             rest, test_rows = train_test_split(
-                rows, test_size=n_test, stratify=labels, random_state=seed
+                rows, test_size=n_test, stratify=labels[rows], random_state=seed
             )
             train_rows, val_rows = train_test_split(
                 rest, test_size=n_val, stratify=labels[rest], random_state=seed
@@ -73,3 +101,12 @@ def split_indices(
                 "set data.split.stratify=false or use larger fractions"
             ) from None
     return Split(*(np.sort(part).astype(np.int64) for part in (train_rows, val_rows, test_rows)))
+
+
+def split_rows(y: np.ndarray, task: str, split: dict[str, Any]) -> Split:
+    """The split every stage uses (`split` is the data.split config node); stratified on the
+    class labels of single-label classification tasks."""
+    labels = None
+    if split["stratify"] and task in ("multiclass", "binary"):
+        labels = np.asarray(y)
+    return split_indices(len(y), split["train"], split["val"], split["test"], split["seed"], labels)

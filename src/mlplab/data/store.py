@@ -6,16 +6,20 @@ RAM trains without being loaded whole.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from mlplab.atomic import atomic_dir
+from mlplab.data.files import file_digest
 from mlplab.data.sources import Dataset, load_source
+from mlplab.data.split import split_rows
 from mlplab.errors import DataError
 
 log = logging.getLogger(__name__)
@@ -30,20 +34,73 @@ class Prepared:
     meta: dict[str, Any]
 
 
-def source_record(name: str, args: dict[str, Any]) -> dict[str, Any]:
+def source_record(
+    name: str, args: dict[str, Any], split: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """What meta.json stores to tell whether prepared arrays match the current config."""
-    return {"name": name, "args": dict(sorted(args.items()))}
+    record = {"name": name, "args": dict(sorted(args.items()))}
+    if split is not None:
+        record["split"] = dict(sorted(split.items()))
+    if isinstance(args.get("path"), str):  # a file source: an edited file is a new source
+        record["file_sha256"] = file_digest(args["path"])
+    return record
 
 
-def write_prepared(directory: str | Path, dataset: Dataset, source: dict[str, Any]) -> None:
-    """Write the arrays and meta.json; a crash leaves the previous directory untouched."""
-    X, y = dataset.X, dataset.y
-    meta = {**dataset.meta, "n_rows": int(X.shape[0]), "n_features": int(X.shape[1])}
-    meta["source"] = source
+def _write_header(file: BinaryIO, dtype: np.dtype, shape: tuple[int, ...]) -> None:
+    header = {"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False}
+    np.lib.format.write_array_header_1_0(file, {**header, "shape": shape})
+
+
+def _write_chunks(tmp: Path, chunks: Iterable[tuple[np.ndarray, np.ndarray]], n_rows: int) -> None:
+    """Append each chunk to X.npy and y.npy behind a header sized for all `n_rows`.
+
+    Plain file writes, not a writable memmap: written pages go to the page cache instead of
+    staying in this process's resident memory, so peak memory is one chunk, not the data.
+    """
+    written = 0
+    chunks = iter(chunks)
+    X0, y0 = next(chunks, (np.empty((0, 0)), np.empty(0)))
+    with (tmp / "X.npy").open("wb") as fx, (tmp / "y.npy").open("wb") as fy:
+        _write_header(fx, X0.dtype, (n_rows, *X0.shape[1:]))
+        _write_header(fy, y0.dtype, (n_rows, *y0.shape[1:]))
+        for X, y in itertools.chain([(X0, y0)], chunks):
+            if len(X) != len(y) or X.shape[1:] != X0.shape[1:] or y.shape[1:] != y0.shape[1:]:
+                raise DataError(f"chunk of rows {written}.. has shapes {X.shape}, {y.shape}")
+            np.ascontiguousarray(X, dtype=X0.dtype).tofile(fx)
+            np.ascontiguousarray(y, dtype=y0.dtype).tofile(fy)
+            written += len(X)
+    if written != n_rows:
+        raise DataError(f"the data source announced {n_rows} rows but produced {written}")
+
+
+def write_prepared(
+    directory: str | Path,
+    dataset: Dataset,
+    source: dict[str, Any],
+    split: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Write the arrays and meta.json; a crash leaves the previous directory untouched.
+
+    With `split` (the data.split node), meta.json records the split's digest and sizes. They
+    are computed from the written y, memory-mapped, so chunked X is never loaded whole.
+    Returns the meta written.
+    """
     with atomic_dir(directory) as tmp:
-        np.save(tmp / "X.npy", X)
-        np.save(tmp / "y.npy", y)
+        if dataset.chunks is None:
+            np.save(tmp / "X.npy", dataset.X)
+            np.save(tmp / "y.npy", dataset.y)
+        else:
+            _write_chunks(tmp, dataset.chunks, int(dataset.n_rows))
+        X = np.load(tmp / "X.npy", mmap_mode="r")
+        y = np.load(tmp / "y.npy", mmap_mode="r")
+        meta = {**dataset.meta, "n_rows": int(X.shape[0]), "n_features": int(X.shape[1])}
+        meta["source"] = source
+        if split is not None:
+            parts = split_rows(y, meta["task"], split)
+            meta["split"] = {"digest": parts.digest(), "sizes": list(parts.sizes())}
+        del X, y
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    return meta
 
 
 def read_prepared(directory: str | Path) -> Prepared:
@@ -60,10 +117,10 @@ def read_prepared(directory: str | Path) -> Prepared:
         y = np.load(directory / "y.npy", mmap_mode="r")
     except (ValueError, OSError) as err:
         raise DataError(f"prepared data in {directory} is unreadable: {err}") from None
-    if X.ndim != 2 or y.ndim != 1 or len(X) != len(y):
+    if X.ndim != 2 or y.ndim not in (1, 2) or len(X) != len(y):
         raise DataError(
             f"prepared data in {directory} is malformed: X has shape {X.shape}, y has shape "
-            f"{y.shape}; expected X [n, d] and y [n]"
+            f"{y.shape}; expected X [n, d] and y [n] (or [n, labels])"
         )
     return Prepared(X=X, y=y, meta=meta)
 
@@ -78,13 +135,29 @@ def is_current(directory: str | Path, source: dict[str, Any]) -> bool:
         return False
 
 
-def prepare(data_dir: str | Path, name: str, args: dict[str, Any], force: bool = True) -> Path:
-    """Build dataset `name` from its source and store it; skip if current and not `force`."""
+def prepare(
+    data_dir: str | Path,
+    name: str,
+    args: dict[str, Any],
+    split: dict[str, Any] | None = None,
+    force: bool = True,
+) -> Path:
+    """Build dataset `name` from its source and store it; skip if current and not `force`.
+
+    With `split` (the data.split node), meta.json records the split's digest and sizes, so
+    the report and later stages can name the exact rows each part holds.
+    """
     directory = Path(data_dir) / name
-    source = source_record(name, args)
+    source = source_record(name, args, split)
     if not force and is_current(directory, source):
         return directory
-    dataset = load_source(name, args)
-    write_prepared(directory, dataset, source)
-    log.info("prepared %s: %d rows x %d features -> %s", name, *dataset.X.shape, directory)
+    dataset = load_source(name, args, split)
+    meta = write_prepared(directory, dataset, source, split)
+    log.info(
+        "prepared %s: %d rows x %d features -> %s",
+        name,
+        meta["n_rows"],
+        meta["n_features"],
+        directory,
+    )
     return directory

@@ -16,9 +16,10 @@ from torch import nn
 from torchmetrics import MeanMetric
 
 from mlplab.models.mlp import MLPSpec, build_mlp
-from mlplab.models.tasks import TASKS
+from mlplab.models.penalties import PENALTIES, penalties
+from mlplab.models.schedules import build_scheduler
+from mlplab.models.tasks import make_task
 
-NO_DECAY_MODULES = (nn.BatchNorm1d, nn.LayerNorm)
 STAGES = ("train", "val", "test")
 
 
@@ -31,42 +32,85 @@ class MLPModule(L.LightningModule):
         optimizer: dict[str, Any],
         scheduler: dict[str, Any] | None = None,
         split_digest: str | None = None,
+        objective: dict[str, Any] | None = None,
+        regularization: dict[str, float] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
-        self.spec = MLPSpec(**{**spec, "hidden_sizes": tuple(spec["hidden_sizes"])})
-        self.task = TASKS[task]
+        self.spec = MLPSpec.from_dict(spec)
+        self.task = make_task(task, objective)
         self.net = build_mlp(self.spec)
         self.register_buffer("input_shift", torch.zeros(self.spec.in_features))
         self.register_buffer("input_scale", torch.ones(self.spec.in_features))
+        # Regression trains on standardised targets; metrics and predictions use real units.
+        self.register_buffer("target_shift", torch.zeros(self.spec.out_features))
+        self.register_buffer("target_scale", torch.ones(self.spec.out_features))
         metrics = self.task.metrics(meta)
         self.val_metrics = metrics.clone(prefix="val/")
         self.test_metrics = metrics.clone(prefix="test/")
         # Epoch means weighted by batch size; synced across DDP ranks at epoch end only.
         self.losses = nn.ModuleDict({f"{stage}_loss": MeanMetric() for stage in STAGES})
+        # With a penalty on, train/loss is the total; these log its parts the same way.
+        self.loss_parts = nn.ModuleDict({k: MeanMetric() for k in ("data_loss", *PENALTIES)})
 
     def set_input_scaling(self, shift: np.ndarray, scale: np.ndarray) -> None:
         self.input_shift.copy_(torch.as_tensor(shift))
         self.input_scale.copy_(torch.as_tensor(scale))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net((x - self.input_shift) / self.input_scale)
+    def set_target_scaling(self, shift: np.ndarray, scale: np.ndarray) -> None:
+        self.target_shift.copy_(torch.as_tensor(shift))
+        self.target_scale.copy_(torch.as_tensor(scale))
 
-    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Outputs in model units: logits, or standardised regression targets."""
+        if self.spec.input_kind == "dense":  # token ids are indices: scaling them means nothing
+            x = (x - self.input_shift) / self.input_scale
+        return self.task.head(self.net(x))
+
+    def to_target_units(self, outputs: torch.Tensor) -> torch.Tensor:
+        if self.task.classification:
+            return outputs
+        return outputs * self.target_scale + self.target_shift
+
+    def to_model_units(self, targets: torch.Tensor) -> torch.Tensor:
+        if self.task.classification:
+            return targets
+        shift, scale = self.target_shift, self.target_scale
+        if targets.ndim == 1:
+            shift, scale = shift[0], scale[0]
+        return (targets - shift) / scale
+
+    def _step(
+        self,
+        batch: tuple[torch.Tensor, torch.Tensor],
+        stage: str,
+        penalty: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         x, y = batch
         outputs = self(x)
-        loss = self.task.loss(outputs, y)
+        loss = self.task.loss(outputs, self.to_model_units(y))
+        if penalty is not None:  # training only: train/loss is the total that is minimised
+            loss = loss + penalty
         mean_loss = self.losses[f"{stage}_loss"]
         mean_loss.update(loss.detach(), weight=len(y))
         self.log(f"{stage}/loss", mean_loss, on_step=False, on_epoch=True, prog_bar=stage != "test")
         if stage != "train":
             metrics = self.val_metrics if stage == "val" else self.test_metrics
-            metrics.update(outputs, y)
+            metrics.update(self.task.metric_inputs(self.to_target_units(outputs), y), y)
             self.log_dict(metrics, on_step=False, on_epoch=True, prog_bar=stage == "val")
         return loss
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
-        return self._step(batch, "train")
+        reg = self.hparams.get("regularization") or {}
+        terms = penalties(self._weight_matrices(), reg.get("l1", 0.0), reg.get("l2", 0.0))
+        if not terms:
+            return self._step(batch, "train")
+        penalty = torch.stack(list(terms.values())).sum()
+        loss = self._step(batch, "train", penalty)
+        for name, value in {"data_loss": loss - penalty, **terms}.items():
+            self.loss_parts[name].update(value.detach(), weight=len(batch[1]))
+            self.log(f"train/{name}", self.loss_parts[name], on_step=False, on_epoch=True)
+        return loss
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         self._step(batch, "val")
@@ -74,13 +118,18 @@ class MLPModule(L.LightningModule):
     def test_step(self, batch: Any, batch_idx: int) -> None:
         self._step(batch, "test")
 
+    def _weight_matrices(self) -> list[nn.Parameter]:
+        """What weight decay and the L1/L2 penalties act on: Linear and Embedding weights.
+
+        Biases, norm scales and shifts and PReLU slopes are all 1-D, so `ndim >= 2` leaves them
+        out however the blocks are arranged.
+        """
+        return [p for p in self.net.parameters() if p.ndim >= 2]
+
     def _param_groups(self) -> list[dict[str, Any]]:
-        """Weight decay applies to Linear weights only, never to biases or norm parameters."""
-        decay, no_decay = [], []
-        for module in self.net.modules():
-            for name, param in module.named_parameters(recurse=False):
-                exempt = name == "bias" or isinstance(module, NO_DECAY_MODULES)
-                (no_decay if exempt else decay).append(param)
+        """Weight decay applies to weight matrices only, never to biases or norm parameters."""
+        decay = self._weight_matrices()
+        no_decay = [p for p in self.net.parameters() if all(p is not d for d in decay)]
         # Named groups show up in TensorBoard as lr-<Optimizer>/weights and /no_decay.
         return [
             {"params": decay, "name": "weights"},
@@ -92,12 +141,21 @@ class MLPModule(L.LightningModule):
         schedule = self.hparams.scheduler
         if not schedule or schedule.get("scheduler") is None:
             return optimizer
-        scheduler = instantiate(schedule["scheduler"])(optimizer)
+        interval = schedule["interval"]
+        scheduler = build_scheduler(
+            schedule["scheduler"], optimizer, lambda: self._scheduler_steps(interval)
+        )
         return {
             "optimizer": optimizer,
             "lr_scheduler": {
                 "scheduler": scheduler,
-                "interval": schedule["interval"],
+                "interval": interval,
                 "monitor": schedule.get("monitor", "val/loss"),
             },
         }
+
+    def _scheduler_steps(self, interval: str) -> int:
+        """How often the scheduler steps in this run: what `total_steps: auto` stands for."""
+        if interval == "step":
+            return int(self.trainer.estimated_stepping_batches)
+        return int(self.trainer.max_epochs)

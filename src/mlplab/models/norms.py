@@ -9,8 +9,13 @@ if TYPE_CHECKING:
 
 NORMS: dict[str, str | None] = {
     "none": None,
-    "batchnorm": "BatchNorm1d",
+    "batchnorm": "BatchNorm1d",  # batch statistics in training, running statistics in eval
+    "layernorm": "LayerNorm",  # per-row statistics: the same in training and eval, any batch
 }
+
+# Where the norm sits in a hidden block: `before` is Linear -> norm -> activation (Ioffe &
+# Szegedy, seed 000); `after` is Linear -> activation -> norm.
+NORM_POSITIONS = ("before", "after")
 
 
 def make_norm(name: str, width: int) -> nn.Module | None:

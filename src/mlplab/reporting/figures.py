@@ -24,18 +24,19 @@ def _save(fig: plt.Figure, path: Path) -> Path:
 
 
 def learning_curves(history: History, path: Path) -> Path:
-    """Train and validation loss per epoch, and validation accuracy where recorded."""
-    has_acc = "val/acc" in history
-    fig, axes = plt.subplots(1, 2 if has_acc else 1, figsize=(10 if has_acc else 5.5, 3.8))
+    """Train and validation loss per epoch, beside validation accuracy (or R² for regression)."""
+    quality = next((k for k in ("val/acc", "val/r2") if k in history), None)
+    fig, axes = plt.subplots(1, 2 if quality else 1, figsize=(10 if quality else 5.5, 3.8))
     axes = np.atleast_1d(axes)
     for key in ("train/loss", "val/loss"):
         if key in history:
             axes[0].plot(history["epoch"], history[key], label=key)
     axes[0].set(xlabel="epoch", ylabel="loss", title="Loss", yscale="log")
     axes[0].legend()
-    if has_acc:
-        axes[1].plot(history["epoch"], history["val/acc"], color="tab:green", label="val/acc")
-        axes[1].set(xlabel="epoch", ylabel="accuracy", title="Validation accuracy")
+    if quality:
+        name = quality.removeprefix("val/")
+        axes[1].plot(history["epoch"], history[quality], color="tab:green", label=quality)
+        axes[1].set(xlabel="epoch", ylabel=name, title=f"Validation {name}")
         axes[1].legend()
     for ax in axes:
         ax.grid(alpha=0.3)
@@ -46,6 +47,18 @@ def lr_curve(history: History, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(5.5, 3.5))
     ax.plot(history["epoch"], history["lr"], color="tab:purple")
     ax.set(xlabel="epoch", ylabel="learning rate", title="Learning-rate schedule")
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
+def predicted_vs_actual(predictions: dict[str, list[float]], path: Path) -> Path:
+    """Regression: each test row's prediction against its target, with the identity line."""
+    actual, predicted = predictions["actual"], predictions["predicted"]
+    fig, ax = plt.subplots(figsize=(4.8, 4.5))
+    ax.scatter(actual, predicted, s=12, alpha=0.7)
+    lo, hi = min(actual + predicted), max(actual + predicted)
+    ax.plot([lo, hi], [lo, hi], color="grey", linestyle="--", linewidth=1)
+    ax.set(xlabel="actual", ylabel="predicted", title="Test predictions")
     ax.grid(alpha=0.3)
     return _save(fig, path)
 

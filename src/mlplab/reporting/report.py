@@ -23,12 +23,15 @@ def _read_json(path: Path) -> Any:
         raise DataError(f"report input {path} is not valid JSON: {err}") from None
 
 
-def read_history(path: Path) -> dict[str, list[float]]:
+def read_columns(path: Path, numeric: bool = True) -> dict[str, list[Any]]:
+    """A CSV file as {column: values}; numeric columns become floats (blank -> nan)."""
     if not path.is_file():
-        raise DataError(f"report input {path} is missing; run the train stage first")
+        raise DataError(f"report input {path} is missing; run the earlier stages first")
     with path.open(newline="") as f:
         rows = list(csv.DictReader(f))
     columns = rows[0].keys() if rows else []
+    if not numeric:
+        return {c: [r[c] for r in rows] for c in columns}
     return {c: [float(r[c]) if r[c] != "" else float("nan") for r in rows] for c in columns}
 
 
@@ -49,28 +52,33 @@ def build_report(root: str | Path, out_dir: str | Path, summary: dict[str, Any])
     train = _read_json(root / "metrics" / "train.json")
     test = _read_json(root / "metrics" / "test.json")
     pairs = _read_json(root / "plots" / "confusion.json")
-    history = read_history(root / "plots" / "history.csv")
-    class_names = list(test["per_class"])
+    history = read_columns(root / "plots" / "history.csv")
     fig_dir = out_dir / "figures"
     made = [figures.learning_curves(history, fig_dir / "learning_curves.png")]
     if "lr" in history:
         made.append(figures.lr_curve(history, fig_dir / "lr.png"))
-    made.append(
-        figures.confusion_matrix(
-            confusion_counts(pairs, class_names), class_names, fig_dir / "confusion_matrix.png"
-        )
-    )
+    if pairs:  # tasks with one class per row
+        class_names = list(test["per_class"])
+        counts = confusion_counts(pairs, class_names)
+        made.append(figures.confusion_matrix(counts, class_names, fig_dir / "confusion_matrix.png"))
+    elif "r2" in test:
+        predictions = read_columns(root / "plots" / "predictions.csv")
+        if "actual" in predictions:
+            made.append(
+                figures.predicted_vs_actual(predictions, fig_dir / "predicted_vs_actual.png")
+            )
     lines = ["# mlplab report", ""]
     lines += [f"- **{k}**: {v}" for k, v in summary.items()]
     lines += ["", "## Test metrics", "", "| metric | value |", "|---|---|"]
-    lines += [f"| {k} | {_fmt(test[k])} |" for k in ("accuracy", "f1_macro", "loss", "n_test")]
+    lines += [f"| {k} | {_fmt(v)} |" for k, v in test.items() if not isinstance(v, dict)]
     lines += ["", "## Training", "", "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in train.items()]
-    lines += ["", "## Per-class", "", "| class | precision | recall |", "|---|---|---|"]
-    lines += [
-        f"| {name} | {_fmt(v['precision'])} | {_fmt(v['recall'])} |"
-        for name, v in test["per_class"].items()
-    ]
+    if "per_class" in test:
+        lines += ["", "## Per-class", "", "| class | precision | recall |", "|---|---|---|"]
+        lines += [
+            f"| {name} | {_fmt(v['precision'])} | {_fmt(v['recall'])} |"
+            for name, v in test["per_class"].items()
+        ]
     lines += ["", "## Figures", ""]
     for path in made:
         title = path.stem.replace("_", " ").capitalize()

@@ -47,7 +47,10 @@ def build_loggers(nodes: dict[str, Any], log_dir: Path) -> list[Any]:
     ]
 
 
-def build_trainer(node: dict[str, Any], callbacks: list[L.Callback], loggers: list[Any]):
+def build_trainer(
+    node: dict[str, Any], callbacks: list[L.Callback], loggers: list[Any], **overrides: Any
+) -> L.Trainer:
+    """The configured Trainer; `overrides` replace config values (e.g. for the LR finder)."""
     # The DataModule shards batches itself (data.batch_size is global), so Lightning must not
     # swap in a DistributedSampler.
     return _instantiate(
@@ -56,4 +59,5 @@ def build_trainer(node: dict[str, Any], callbacks: list[L.Callback], loggers: li
         callbacks=callbacks,
         logger=loggers or False,
         use_distributed_sampler=False,
+        **overrides,
     )

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+import torch
 
 from mlplab.atomic import write_json, write_text
+from mlplab.training.weights import weight_sparsity
 
-COLUMNS = ("epoch", "lr", "train/loss", "val/loss", "val/acc", "val/f1")
+LEADING = ("epoch", "lr", "train/loss", "val/loss")  # then every other train/ and val/ metric
 
 
 class HistoryRecorder(L.Callback):
@@ -34,9 +36,9 @@ class HistoryRecorder(L.Callback):
             return
         metrics = trainer.callback_metrics
         row: dict[str, float] = {"epoch": trainer.current_epoch, "lr": self._epoch_lr}
-        for key in COLUMNS[2:]:
-            if key in metrics:
-                row[key] = float(metrics[key])
+        for key, value in metrics.items():
+            if key.startswith(("train/", "val/")) and value.numel() == 1:
+                row[key] = float(value)
         self.rows.append(row)
 
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -46,7 +48,8 @@ class HistoryRecorder(L.Callback):
         write_json(self.summary_file, self.summary(trainer))
 
     def history_csv(self) -> str:
-        columns = [c for c in COLUMNS if any(c in row for row in self.rows)]
+        seen = {key for row in self.rows for key in row}
+        columns = [c for c in LEADING if c in seen] + sorted(seen - set(LEADING))
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
@@ -65,7 +68,17 @@ class HistoryRecorder(L.Callback):
             )
         if "train/loss" in self.rows[-1]:
             summary["final_train_loss"] = self.rows[-1]["train/loss"]
+        summary["weight_sparsity"] = weight_sparsity(_evaluated_weights(trainer))
         return summary
+
+
+def _evaluated_weights(trainer: L.Trainer) -> dict[str, torch.Tensor]:
+    """The weights the test and evaluate stages score: the best checkpoint's, else the final."""
+    checkpoint = trainer.checkpoint_callback
+    if checkpoint is not None and checkpoint.best_model_path:
+        saved = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
+        return saved["state_dict"]
+    return trainer.lightning_module.state_dict()
 
 
 def _fmt(value: float | None) -> str:

@@ -1,0 +1,43 @@
+"""Child: prepare the synthetic dataset once and report peak RSS against its size on disk."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from omegaconf import OmegaConf
+
+from benchmarks.common import bench_config, peak_rss_bytes, rss_bytes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    for name in ("--rows", "--features", "--batch-size"):
+        parser.add_argument(name, type=int, required=True)
+    parser.add_argument("--data-dir", required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    cfg = bench_config(args.rows, args.features, args.batch_size, args.data_dir)
+
+    import sklearn.model_selection  # noqa: F401  (the split's import, before the baseline)
+
+    from mlplab.data.store import prepare
+
+    baseline = rss_bytes()
+    start = time.perf_counter()
+    source, split = OmegaConf.to_container(cfg.data.source), OmegaConf.to_container(cfg.data.split)
+    directory = prepare(cfg.paths.data_dir, cfg.data.name, source, split)
+    seconds = time.perf_counter() - start
+    disk = sum((directory / name).stat().st_size for name in ("X.npy", "y.npy"))
+    result = {
+        "disk_bytes": disk,
+        "peak_rss_bytes": peak_rss_bytes(),
+        "baseline_rss_bytes": baseline,
+    }
+    with open(args.out, "w") as f:
+        json.dump({**result, "seconds": seconds}, f)
+
+
+if __name__ == "__main__":
+    main()

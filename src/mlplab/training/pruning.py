@@ -1,0 +1,74 @@
+"""Magnitude pruning of the hidden Linear weights (seed 003) with Lightning's ModelPruning.
+
+ModelPruning's defaults suit iterative lottery-ticket experiments: it prunes every parameter
+of every layer, at the end of every epoch, and rewinds the survivors to their initial values.
+This subclass fixes the choices the config should not have to spell out: only the hidden
+Linear weights, once, at the start of epoch `at_epoch` (after that many epochs of training), no
+rewinding, and the pruning made permanent in checkpoints (plain `weight` tensors with zeros), so
+every checkpoint loads into an ordinary MLP.
+
+Pruning at an epoch's start rather than its end keeps checkpoints honest: Lightning validates
+before the epoch-end hooks and ModelCheckpoint saves after them, so weights pruned at an epoch's
+end would be saved under the validation loss of the unpruned model.
+"""
+
+from __future__ import annotations
+
+import lightning as L
+from lightning.pytorch.callbacks import ModelPruning
+
+from mlplab.errors import ConfigError
+from mlplab.training.weights import hidden_linears
+
+PRUNING_FNS = ("l1_unstructured", "ln_structured", "random_unstructured", "random_structured")
+
+
+class HiddenLayerPruning(ModelPruning):
+    def __init__(
+        self,
+        pruning_fn: str = "l1_unstructured",
+        amount: float = 0.5,
+        at_epoch: int = 0,
+        pruning_norm: int | float | None = None,
+        pruning_dim: int | None = None,
+        verbose: int = 1,
+    ) -> None:
+        """Zero `amount` (a fraction) of the hidden weights before epoch `at_epoch` trains.
+
+        Unstructured pruning ranks single weights across all hidden layers together;
+        structured pruning (`ln_structured` with `pruning_norm`, `pruning_dim=0`) removes
+        whole rows, i.e. hidden units, in each layer separately.
+        """
+        if pruning_fn not in PRUNING_FNS:
+            raise ConfigError(
+                f"HiddenLayerPruning's pruning_fn is {pruning_fn!r}; "
+                f"allowed values: {', '.join(PRUNING_FNS)}"
+            )
+        self.at_epoch = at_epoch
+        super().__init__(
+            pruning_fn=pruning_fn,
+            parameter_names=["weight"],
+            use_global_unstructured=pruning_fn.endswith("_unstructured"),
+            amount=amount,
+            make_pruning_permanent=True,
+            use_lottery_ticket_hypothesis=False,
+            pruning_dim=pruning_dim,
+            pruning_norm=pruning_norm,
+            verbose=verbose,
+        )
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.current_epoch == self.at_epoch:
+            self.apply_pruning(self.amount)
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """ModelPruning would prune here; this class prunes at the epoch's start instead."""
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        # What to prune is a list of modules, which a config cannot name; an empty list would
+        # make ModelPruning prune every parameter.
+        linears = hidden_linears(pl_module)
+        if not linears:
+            raise ConfigError("pruning acts on hidden layers, but model.hidden_sizes is empty")
+        self._parameters_to_prune = [(linear, "weight") for linear in linears]
+        super().setup(trainer, pl_module, stage)

@@ -1,0 +1,26 @@
+"""Predict a table: python src/predict.py ckpt_path=models/best.ckpt input=new.csv output=out.csv.
+
+Writes `output` only: the input's non-feature columns (IDs, labels) and `predicted` (plus
+`confidence` for classification), one row per input row, in input order.
+"""
+
+import hydra
+from omegaconf import DictConfig
+
+from mlplab.cli import user_errors_exit
+from mlplab.config.predict import validate_predict
+
+
+@hydra.main(version_base="1.3", config_path="../configs", config_name="predict")
+@user_errors_exit
+def main(cfg: DictConfig) -> None:
+    cfg = validate_predict(cfg)  # before importing torch: a typo costs a second
+    from mlplab.evaluation.predict import predict_file, write_predictions
+
+    result = predict_file(cfg.ckpt_path, cfg.input, cfg.batch_size)
+    write_predictions(result, cfg.output)
+    print(f"wrote {len(result)} predictions to {cfg.output}")
+
+
+if __name__ == "__main__":
+    main()
