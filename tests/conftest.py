@@ -23,6 +23,21 @@ def compose_cfg(*overrides: str) -> DictConfig:
         return compose(config_name="train", overrides=list(overrides))
 
 
+def cpu_run_cfg(data_dir: Path, *overrides: str) -> DictConfig:
+    """A validated config for a quiet CPU run whose prepared data lives in `data_dir`."""
+    from mlplab.config import validate
+
+    return validate(
+        compose_cfg(
+            "trainer.accelerator=cpu",
+            f"paths.data_dir={data_dir}",
+            "callbacks.progress_bar=null",
+            "trainer.enable_model_summary=false",
+            *overrides,
+        )
+    )
+
+
 def subprocess_env() -> dict[str, str]:
     """The environment of a user with the venv activated."""
     env = dict(os.environ)

@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from mlplab.data.split import split_rows
+from mlplab.data.store import read_prepared
 from tests.conftest import REPO, run
 
 pytestmark = pytest.mark.slow
@@ -36,6 +38,10 @@ def test_ddp_on_two_cpu_processes_shares_the_split_and_writes_one_set_of_outputs
     }
     assert set(splits) == {0, 1}
     assert splits[0] == splits[1]
+    # ... and it is the split a single process computes from the same config.
+    prepared = read_prepared(tmp_path / "data" / "digits")
+    split = {"train": 0.8, "val": 0.1, "test": 0.1, "seed": 0, "stratify": True}
+    assert splits[0] == split_rows(prepared.y, "multiclass", split).digest()
     assert sorted(p.name for p in (run_dir / "models").iterdir()) == ["best.ckpt", "last.ckpt"]
     assert [p.name for p in (run_dir / "logs" / "tensorboard").iterdir()] == ["version_0"]
     assert [p.name for p in (run_dir / "logs" / "csv").iterdir()] == ["version_0"]

@@ -12,25 +12,19 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import StandardScaler
 
-from mlplab.config import validate
 from mlplab.data.split import split_rows
 from mlplab.data.store import prepare, read_prepared
 from mlplab.evaluation.evaluate import evaluate_checkpoint, write_evaluation
 from mlplab.training.run import train
-from tests.conftest import compose_cfg
+from tests.conftest import cpu_run_cfg
 
 pytestmark = pytest.mark.slow
 
 
 def _train_and_evaluate(run_dir: Path, data_dir: Path, *overrides: str) -> dict:
-    cfg = validate(
-        compose_cfg(
-            "trainer.accelerator=cpu",
-            f"paths.data_dir={data_dir}",
-            "callbacks.progress_bar=null",
-            "trainer.enable_model_summary=false",
-            *overrides,
-        )
+    cfg = cpu_run_cfg(
+        data_dir,
+        *overrides,
     )
     train(cfg, run_dir)
     split = dict(cfg.data.split)

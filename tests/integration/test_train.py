@@ -11,22 +11,16 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from mlplab.config import validate
 from mlplab.training.run import train
-from tests.conftest import compose_cfg
+from tests.conftest import cpu_run_cfg
 
 pytestmark = pytest.mark.slow
 
 
 def _train(run_dir: Path, data_dir: Path, *overrides: str) -> dict[str, float]:
-    cfg = validate(
-        compose_cfg(
-            "trainer.accelerator=cpu",
-            f"paths.data_dir={data_dir}",
-            "callbacks.progress_bar=null",
-            "trainer.enable_model_summary=false",
-            *overrides,
-        )
+    cfg = cpu_run_cfg(
+        data_dir,
+        *overrides,
     )
     return train(cfg, run_dir)
 

@@ -10,12 +10,11 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from mlplab.config import validate
 from mlplab.errors import DataError
 from mlplab.evaluation.evaluate import evaluate_checkpoint
 from mlplab.evaluation.predict import predict_file
 from mlplab.training.run import train
-from tests.conftest import REPO, compose_cfg, run
+from tests.conftest import REPO, cpu_run_cfg, run
 
 pytestmark = pytest.mark.slow
 
@@ -25,16 +24,11 @@ FRUIT = REPO / "data" / "examples" / "fruit.csv"
 def _train_and_evaluate(tmp_path, *overrides: str):
     """Train a few epochs in tmp dirs; return (best checkpoint, evaluation of its test split)."""
     data_dir, run_dir = tmp_path / "data", tmp_path / "run"
-    cfg = validate(
-        compose_cfg(
-            "trainer.accelerator=cpu",
-            f"paths.data_dir={data_dir}",
-            "callbacks.progress_bar=null",
-            "trainer.enable_model_summary=false",
-            "trainer.max_epochs=3",
-            "trainer.log_every_n_steps=1",
-            *overrides,
-        )
+    cfg = cpu_run_cfg(
+        data_dir,
+        "trainer.max_epochs=3",
+        "trainer.log_every_n_steps=1",
+        *overrides,
     )
     train(cfg, run_dir)
     ckpt = run_dir / "models" / "best.ckpt"

@@ -43,6 +43,7 @@ def test_default_config_validates_with_schema_types():
         ("trainer.gradient_clip_algorithm=l3", "trainer.gradient_clip_algorithm"),
         ("+model.hidden_size=3", "model.hidden_size"),
         ("seed=-1", "seed"),
+        ("data.batch_size=1", "model.norm=batchnorm needs at least 2 per rank"),
     ],
 )
 def test_bad_value_raises_config_error_naming_the_key(override: str, expected: str):
@@ -50,3 +51,9 @@ def test_bad_value_raises_config_error_naming_the_key(override: str, expected: s
         validate(compose_cfg(override))
     assert expected in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_batchnorm_needs_two_rows_per_rank_and_other_norms_do_not():
+    with pytest.raises(ConfigError, match="each of 2 rank"):
+        validate(compose_cfg("data.batch_size=3", "trainer.devices=2"))
+    validate(compose_cfg("data.batch_size=1", "model.norm=layernorm"))

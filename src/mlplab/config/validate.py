@@ -51,6 +51,7 @@ def _check_values(cfg: DictConfig) -> None:
     _check_split({k: data.split[k] for k in ("train", "val", "test")})
 
     _check_model(cfg.model)
+    _check_batchnorm_batch(cfg)
 
     objective = cfg.objective
     _one_of("objective.loss", objective.loss, ALL_LOSSES)
@@ -89,6 +90,20 @@ def _check_values(cfg: DictConfig) -> None:
     )
     _require(cfg.evaluate.batch_size >= 1, "evaluate.batch_size", cfg.evaluate.batch_size, ">= 1")
     _check_optimisation(cfg)
+
+
+def _check_batchnorm_batch(cfg: DictConfig) -> None:
+    """BatchNorm's training statistics need at least two rows in each rank's batch."""
+    if cfg.model.norm != "batchnorm":
+        return
+    devices = cfg.trainer.get("devices", 1)
+    ranks = devices * cfg.trainer.get("num_nodes", 1) if isinstance(devices, int) else 1
+    if cfg.data.batch_size // max(ranks, 1) < 2:
+        raise ConfigError(
+            f"config key 'data.batch_size' is {cfg.data.batch_size}, which gives each of "
+            f"{ranks} rank(s) fewer than 2 rows: model.norm=batchnorm needs at least 2 per "
+            "rank; raise data.batch_size or use model.norm=layernorm or none"
+        )
 
 
 def _check_model(model: DictConfig) -> None:
