@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import resource
 from pathlib import Path
 
@@ -10,6 +12,16 @@ from omegaconf import DictConfig
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = "synthetic_classification"
+
+
+def child_args(*extra: str) -> argparse.Namespace:
+    """The arguments every benchmark child process takes from benchmarks/run.py."""
+    parser = argparse.ArgumentParser()
+    for name in ("--rows", "--features", "--batch-size"):
+        parser.add_argument(name, type=int, required=True)
+    for name in ("--data-dir", "--out", *extra):
+        parser.add_argument(name, required=True)
+    return parser.parse_args()
 
 
 def bench_config(
@@ -34,12 +46,10 @@ def bench_config(
 
 
 def _status_kb(field: str) -> int | None:
-    try:
+    with contextlib.suppress(OSError):
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith(f"{field}:"):
                 return int(line.split()[1])
-    except OSError:
-        pass
     return None
 
 

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 
 from omegaconf import OmegaConf
 
-from benchmarks.common import bench_config, peak_rss_bytes, rss_bytes
+from benchmarks.common import bench_config, child_args, peak_rss_bytes, rss_bytes
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    for name in ("--rows", "--features", "--batch-size"):
-        parser.add_argument(name, type=int, required=True)
-    parser.add_argument("--data-dir", required=True)
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args()
+    args = child_args()
     cfg = bench_config(args.rows, args.features, args.batch_size, args.data_dir)
 
     import sklearn.model_selection  # noqa: F401  (the split's import, before the baseline)

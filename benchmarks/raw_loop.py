@@ -5,7 +5,6 @@ default `train()` run, and no framework: gather a sorted index batch, forward, b
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 
@@ -14,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from omegaconf import OmegaConf
 
-from benchmarks.common import bench_config
+from benchmarks.common import bench_config, child_args
 from mlplab.data.scaling import fit_scaling
 from mlplab.data.split import split_rows
 from mlplab.data.store import read_prepared
@@ -22,12 +21,7 @@ from mlplab.models.mlp import build_mlp, spec_from_config
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    for name in ("--rows", "--features", "--batch-size"):
-        parser.add_argument(name, type=int, required=True)
-    parser.add_argument("--data-dir", required=True)
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args()
+    args = child_args()
     cfg = bench_config(args.rows, args.features, args.batch_size, args.data_dir)
     torch.manual_seed(cfg.seed)
     torch.use_deterministic_algorithms(cfg.trainer.deterministic)

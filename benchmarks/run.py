@@ -10,6 +10,7 @@ rows of its own size and keeps the others (reports/benchmarks.json holds the num
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -34,12 +35,10 @@ def _child(module: str, args: list[str], out: Path, log: Path) -> dict:
 
 
 def _cpu() -> str:
-    try:
+    with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 return f"{line.split(':', 1)[1].strip()}, {os.cpu_count()} cores"
-    except OSError:
-        pass
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
 
 

@@ -3,22 +3,15 @@ logging) on the prepared arrays; EpochTimer times the training batches."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
 
-from benchmarks.common import bench_config
+from benchmarks.common import bench_config, child_args
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    for name in ("--rows", "--features", "--batch-size"):
-        parser.add_argument(name, type=int, required=True)
-    parser.add_argument("--data-dir", required=True)
-    parser.add_argument("--run-dir", required=True)
-    parser.add_argument("--out", required=True)
-    args = parser.parse_args()
+    args = child_args("--run-dir")
     timer_file = Path(args.run_dir) / "epoch_timer.json"
     cfg = bench_config(
         args.rows,
