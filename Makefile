@@ -1,4 +1,5 @@
-# The README's commands. Every target sets up .venv from the lock file first.
+# The README's commands. Every target but help sets up $(VENV) from the lock file first.
+# Another Python: `make test-fast PYTHON=python3.12 VENV=.venv-3.12` (any of 3.11-3.13).
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -7,9 +8,14 @@ export DVC_NO_ANALYTICS := 1
 # Stage commands call `python`, `dvc`, ...: the venv comes first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: install repro test lint format params bench lock clean
+.DEFAULT_GOAL := help
+.PHONY: help install hooks repro test test-fast lint typecheck format params bench lock clean
 
-install: $(STAMP)
+help:  ## list these targets (`make` alone does this)
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' \
+	  $(firstword $(MAKEFILE_LIST))
+
+install: $(STAMP)  ## create .venv (or VENV=...) from requirements.lock; every target does this first
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,32 +24,45 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip check
 	touch $@
 
+hooks: install  ## install the git pre-commit hooks (ruff, mypy) from .pre-commit-config.yaml
+	$(BIN)/pre-commit install
+
 repro: install  ## prepare -> train -> evaluate -> report
 	$(BIN)/dvc repro
 
 test: install  ## the whole test suite (unit + integration)
 	$(BIN)/pytest
 
+test-fast: install  ## the tests not marked slow (no real pipeline, DVC or DDP): under a minute
+	$(BIN)/pytest -m "not slow"
+
 bench: install  ## prepare memory and train() vs a hand-written loop -> reports/benchmarks.md
 	$(BIN)/python benchmarks/run.py
 
-lint: install
+lint: install  ## ruff check, ruff format --check and mypy (what CI runs)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
-format: install
+typecheck: install  ## mypy alone, on the files [tool.mypy] lists in pyproject.toml
+	$(BIN)/mypy
+
+format: install  ## ruff check --fix, then ruff format
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 params: install  ## regenerate params.yaml from configs/
 	$(BIN)/python -m mlplab.config.params
 
+# pip freeze sees one Python's packages: lines with an environment marker (torch's CUDA
+# libraries for Pythons without the local CPU wheel) are kept from the old lock as they are.
 lock:  ## re-resolve the lock in a throwaway venv (needs the package registry)
 	rm -rf /tmp/mlplab-lock && $(PYTHON) -m venv /tmp/mlplab-lock
 	/tmp/mlplab-lock/bin/pip install --quiet -e '.[dev]'
 	{ head -2 requirements.lock; /tmp/mlplab-lock/bin/pip freeze --all --exclude pip --exclude-editable \
-	  | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > requirements.lock.tmp
+	  | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; sed -n '/^# torch.s CUDA/,$$p' requirements.lock; \
+	  } > requirements.lock.tmp
 	mv requirements.lock.tmp requirements.lock
 
-clean:
-	rm -rf $(VENV) logs outputs .pytest_cache
+clean:  ## remove .venv (or VENV=...), logs/, outputs/ and the tool caches
+	rm -rf $(VENV) logs outputs .pytest_cache .mypy_cache

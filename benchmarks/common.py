@@ -29,7 +29,7 @@ def bench_config(
 ) -> DictConfig:
     """The default config on `rows` x `features` synthetic data: the same for every child, so
     the training children find the prepare child's arrays current and prepare nothing."""
-    from mlplab.config import validate
+    from mlplab.training.checks import validate
 
     overrides = [
         f"data={DATA}",

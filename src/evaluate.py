@@ -4,7 +4,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from mlplab.cli import run_dir, user_errors_exit
-from mlplab.config import validate
+from mlplab.training.checks import validate
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="train")

@@ -4,13 +4,13 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from mlplab.cli import user_errors_exit
-from mlplab.config import validate
+from mlplab.data.checks import validate_data
 
 
 @hydra.main(version_base="1.3", config_path="../configs", config_name="train")
 @user_errors_exit
 def main(cfg: DictConfig) -> None:
-    cfg = validate(cfg)
+    cfg = validate_data(cfg)
     from mlplab.data.store import prepare
 
     data = OmegaConf.to_container(cfg.data)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import shutil
 import subprocess
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -23,9 +25,50 @@ def compose_cfg(*overrides: str) -> DictConfig:
         return compose(config_name="train", overrides=list(overrides))
 
 
+def group_options(group: str) -> list[str]:
+    """The selectable options of a config group (`_base` files are shared settings, not options)."""
+    return sorted(p.stem for p in (REPO / "configs" / group).glob("*.yaml") if p.stem[0] != "_")
+
+
+@functools.cache
+def _default_spec_values() -> dict:
+    from mlplab.models.mlp import spec_from_config
+
+    model = OmegaConf.to_container(compose_cfg().model, resolve=True)
+    return spec_from_config(model, in_features=0, out_features=0).to_dict()
+
+
+def make_spec(*args, **kwargs):
+    """An MLPSpec: the given fields (positional in field order, or by name), every other one
+    from the default `model` config (configs/model/mlp.yaml), the one home of its defaults."""
+    from mlplab.models.mlp import MLPSpec
+
+    names = [f.name for f in dataclasses.fields(MLPSpec)]
+    return MLPSpec.from_dict(
+        {**_default_spec_values(), **dict(zip(names[: len(args)], args, strict=True)), **kwargs}
+    )
+
+
+def make_module(spec: dict, meta: dict, **hparams):
+    """An MLPModule for `meta["task"]` with the default config's optimizer, scheduler,
+    objective and regularization, each replaceable through `hparams`."""
+    from mlplab.models.module import MLPModule
+
+    cfg = compose_cfg()
+    nodes = ("optimizer", "scheduler", "objective", "regularization")
+    defaults = {k: OmegaConf.to_container(cfg[k], resolve=True) for k in nodes}
+    return MLPModule(
+        spec=spec,
+        task=meta["task"],
+        meta=meta,
+        split_digest="0" * 16,
+        **{**defaults, **hparams},
+    )
+
+
 def cpu_run_cfg(data_dir: Path, *overrides: str) -> DictConfig:
     """A validated config for a quiet CPU run whose prepared data lives in `data_dir`."""
-    from mlplab.config import validate
+    from mlplab.training.checks import validate
 
     return validate(
         compose_cfg(

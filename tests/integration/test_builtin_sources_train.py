@@ -6,7 +6,7 @@ import csv
 
 import pytest
 
-from mlplab.config import validate
+from mlplab.training.checks import validate
 from mlplab.training.run import train
 from tests.conftest import compose_cfg
 

@@ -11,9 +11,10 @@ import lightning as L
 import pytest
 import torch
 
-from mlplab.config import validate
 from mlplab.training.assemble import build_callbacks, build_trainer
-from mlplab.training.run import build_datamodule, build_module, train
+from mlplab.training.checks import validate
+from mlplab.training.run import train
+from mlplab.training.setup import setup_run
 from mlplab.training.weights import hidden_linears, weight_sparsity
 from tests.conftest import REPO, compose_cfg, run
 
@@ -41,11 +42,7 @@ def _train(run_dir: Path, data_dir: Path, *overrides: str) -> dict[str, float]:
 def _fit(run_dir: Path, data_dir: Path, probe: L.Callback, *overrides: str) -> L.LightningModule:
     """train()'s recipe up to fit, with a probe callback last and no loggers."""
     cfg = _cfg(data_dir, "callbacks.lr_monitor=null", *overrides)
-    L.seed_everything(cfg.seed, verbose=False)
-    dm = build_datamodule(cfg)
-    dm.prepare_data()
-    dm.setup("fit")
-    model = build_module(cfg, dm)
+    dm, model = setup_run(cfg)
     callbacks = [*build_callbacks(cfg.callbacks, run_dir / "models"), probe]
     build_trainer(cfg.trainer, callbacks, []).fit(model, datamodule=dm)
     return model

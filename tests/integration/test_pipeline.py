@@ -39,7 +39,7 @@ def test_make_repro_writes_every_pipeline_output(repo):
 
 def test_test_accuracy_on_digits_is_at_least_0_95(repo):
     metrics = json.loads((repo / "metrics" / "test.json").read_text())
-    assert metrics["accuracy"] >= 0.95
+    assert metrics["test/acc"] >= 0.95
     assert metrics["n_test"] == 180
     assert set(metrics["per_class"]) == {str(i) for i in range(10)}
 
@@ -62,7 +62,7 @@ def test_confusion_plot_matches_the_test_accuracy(repo):
     pairs = json.loads((repo / "plots" / "confusion.json").read_text())
     metrics = json.loads((repo / "metrics" / "test.json").read_text())
     correct = sum(p["actual"] == p["predicted"] for p in pairs)
-    assert correct / len(pairs) == pytest.approx(metrics["accuracy"], abs=1e-6)
+    assert correct / len(pairs) == pytest.approx(metrics["test/acc"], abs=1e-6)
 
 
 def test_second_repro_is_up_to_date_and_status_clean(repo):
@@ -80,5 +80,5 @@ def test_dvc_exp_run_with_a_changed_param_is_listed_with_its_metrics(repo):
     data = exp["revs"][0]["data"]
     params = data["params"]["params.yaml"]["data"]
     assert params["model"]["dropout"] == 0.3
-    accuracy = data["metrics"]["metrics/test.json"]["data"]["accuracy"]
+    accuracy = data["metrics"]["metrics/test.json"]["data"]["test/acc"]
     assert 0.9 <= accuracy <= 1

@@ -1,5 +1,5 @@
 """Binary, multilabel and regression tasks train end to end and match classical baselines
-fitted on the same split."""
+fitted on the same split; evaluate's test.json repeats the Trainer's logged test metrics."""
 
 from __future__ import annotations
 
@@ -26,13 +26,28 @@ def _train_and_evaluate(run_dir: Path, data_dir: Path, *overrides: str) -> dict:
         data_dir,
         *overrides,
     )
-    train(cfg, run_dir)
+    logged = train(cfg, run_dir)
     split = dict(cfg.data.split)
     evaluation = evaluate_checkpoint(
         run_dir / "models" / "best.ckpt", data_dir / cfg.data.name, split, 512
     )
     write_evaluation(evaluation, run_dir)
+    _assert_one_set_of_names(run_dir, logged)
     return evaluation.metrics
+
+
+def _assert_one_set_of_names(run_dir: Path, logged: dict[str, float]) -> None:
+    """test.json holds the Trainer's logged test/ metrics, under the same names and with the
+    same values, and the val/ columns of history.csv with the test/ prefix."""
+    test = json.loads((run_dir / "metrics" / "test.json").read_text())
+    scalars = {k for k in test if k.startswith("test/")}
+    assert scalars == set(logged)
+    for name, value in logged.items():
+        assert test[name] == pytest.approx(value, rel=1e-6, abs=2e-6), name  # float32, 6 digits
+    header = (run_dir / "plots" / "history.csv").read_text().splitlines()[0].split(",")
+    assert {c.replace("val/", "test/") for c in header if c.startswith("val/")} == scalars
+    train_json = json.loads((run_dir / "metrics" / "train.json").read_text())
+    assert set(train_json["best"]) == set(header) - {"epoch", "lr"}
 
 
 def _baseline_split(data_dir: Path, name: str):
@@ -57,8 +72,8 @@ def test_diabetes_regression_r2_is_within_0_05_of_ridge(tmp_path):
     metrics = _train_and_evaluate(tmp_path / "run", data_dir, "experiment=diabetes_mlp")
     X_train, y_train, X_test, y_test = _baseline_split(data_dir, "diabetes")
     ridge = r2_score(y_test, Ridge(alpha=1.0).fit(X_train, y_train).predict(X_test))
-    assert metrics["r2"] >= ridge - 0.05, (metrics["r2"], ridge)
-    assert metrics["n_test"] == 44 and metrics["rmse"] >= metrics["mae"] > 0
+    assert metrics["test/r2"] >= ridge - 0.05, (metrics["test/r2"], ridge)
+    assert metrics["n_test"] == 44 and metrics["test/rmse"] >= metrics["test/mae"] > 0
     predictions = (tmp_path / "run" / "plots" / "predictions.csv").read_text().splitlines()
     assert predictions[0] == "row,actual,predicted" and len(predictions) == 45
 
@@ -69,8 +84,8 @@ def test_breast_cancer_binary_accuracy_is_within_0_02_of_logistic_regression(tmp
     X_train, y_train, X_test, y_test = _baseline_split(data_dir, "breast_cancer")
     logreg = LogisticRegression(max_iter=1000).fit(X_train, y_train)
     baseline = accuracy_score(y_test, logreg.predict(X_test))
-    assert metrics["accuracy"] >= baseline - 0.02, (metrics["accuracy"], baseline)
-    assert metrics["auroc"] > 0.95
+    assert metrics["test/acc"] >= baseline - 0.02, (metrics["test/acc"], baseline)
+    assert metrics["test/auroc"] > 0.95
     assert set(metrics["per_class"]) == {"malignant", "benign"}
     pairs = json.loads((tmp_path / "run" / "plots" / "confusion.json").read_text())
     assert len(pairs) == metrics["n_test"] == 57
@@ -82,6 +97,7 @@ def test_multilabel_learns_beyond_the_all_negative_guess(tmp_path):
     )
     prepared = read_prepared(tmp_path / "data" / "multilabel")
     all_negative = 1 - float(np.asarray(prepared.y).mean())
-    assert metrics["accuracy"] > all_negative + 0.1
-    assert metrics["auroc"] > 0.8
+    assert metrics["test/acc"] > all_negative + 0.1
+    assert metrics["test/auroc"] > 0.8
+    assert 0 <= metrics["test/exact_match"] <= metrics["test/acc"]
     assert json.loads((tmp_path / "run" / "plots" / "confusion.json").read_text()) == []

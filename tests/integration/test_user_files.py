@@ -60,7 +60,7 @@ def test_predict_on_the_example_test_rows_reproduces_evaluate(fruit_model):
     assert list(predicted.columns) == ["id", "fruit", "predicted", "confidence"]
     assert predicted["id"].tolist() == test_rows["id"].tolist()
     _assert_same_predictions(predicted, evaluation)
-    assert evaluation.metrics["accuracy"] > 0.8
+    assert evaluation.metrics["test/acc"] > 0.8
 
 
 def test_checkpoint_carries_the_train_fitted_encoding(fruit_model):

@@ -16,6 +16,7 @@ from torch import nn
 from mlplab.models.activations import ACTIVATIONS
 from mlplab.models.initializers import INIT_SCHEMES
 from mlplab.models.mlp import MLPSpec, build_mlp
+from tests.conftest import make_spec
 
 STEPS = 30
 
@@ -64,7 +65,9 @@ def _train(
 
 
 def _spec(**kwargs) -> MLPSpec:
-    return MLPSpec(**{"in_features": 64, "out_features": 10, "hidden_sizes": (64, 32), **kwargs})
+    """A plain 64-64-32-10 MLP: no norm, no dropout, unless `kwargs` say otherwise."""
+    plain = {"hidden_sizes": (64, 32), "norm": "none", "dropout": 0.0}
+    return make_spec(64, 10, **{**plain, **kwargs})
 
 
 CASES: dict[str, dict] = {

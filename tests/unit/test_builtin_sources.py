@@ -1,22 +1,72 @@
-"""Bundled and generated sources: shapes and tasks, chunk-independent synthetic data, chunked
-writes in bounded memory, the names corpus's windows and MNIST-1D's size."""
+"""Bundled and generated sources: every config gives exactly its source's arguments, shapes and
+tasks, chunk-independent synthetic data, chunked writes in bounded memory, the names corpus's
+windows and MNIST-1D's size."""
 
 from __future__ import annotations
 
+import inspect
 import string
 import tracemalloc
 
 import numpy as np
 import pytest
+from omegaconf import OmegaConf
 
 from mlplab.data import synthetic
+from mlplab.data.sources import SOURCES, SPLIT_ARG, check_source_args
 from mlplab.data.store import prepare, read_prepared
 from mlplab.data.text import TOKENS, windows
+from mlplab.errors import ConfigError
+from tests.conftest import REPO, compose_cfg
 
 SPLIT = {"train": 0.8, "val": 0.1, "test": 0.1, "seed": 0, "stratify": True}
+DATA_CONFIGS = sorted(p.stem for p in (REPO / "configs" / "data").glob("[!_]*.yaml"))
+
+
+def _args(name: str, **overrides) -> dict:
+    """configs/data/<name>.yaml's source arguments with `overrides` on top."""
+    return {**OmegaConf.to_container(compose_cfg(f"data={name}").data.source), **overrides}
+
+
+@pytest.mark.parametrize("config", DATA_CONFIGS)
+def test_each_data_config_gives_exactly_its_sources_arguments(config):
+    data = compose_cfg(f"data={config}").data
+    parameters = inspect.signature(SOURCES[data.name]).parameters
+    assert sorted(data.source) == sorted(p for p in parameters if p != SPLIT_ARG)
+
+
+def test_every_source_has_one_config_and_no_argument_defaults():
+    assert sorted(SOURCES) == DATA_CONFIGS
+    for name, source in SOURCES.items():
+        for parameter in inspect.signature(source).parameters.values():
+            assert parameter.kind is inspect.Parameter.KEYWORD_ONLY, (name, parameter)
+            assert parameter.default is inspect.Parameter.empty, (name, parameter)
+
+
+def test_a_missing_source_argument_is_one_line_naming_the_key_and_the_config(tmp_path):
+    args = _args("circles")
+    del args["noise"]
+    with pytest.raises(ConfigError) as raised:
+        prepare(tmp_path, "circles", args, SPLIT)
+    assert str(raised.value) == (
+        "config key 'data.source.noise' is missing for data source 'circles'; "
+        "configs/data/circles.yaml gives it"
+    )
+    assert not (tmp_path / "circles").exists()
+    with pytest.raises(ConfigError, match=r"^config key 'data.source.task' is missing .*csv.yaml"):
+        check_source_args("csv", {k: v for k, v in _args("csv").items() if k != "task"})
+
+
+def test_an_unknown_source_argument_is_reported_before_the_missing_one_it_replaces():
+    with pytest.raises(ConfigError, match="'data.source.n_sample' is not an argument"):
+        check_source_args("moons", {"n_sample": 20, "noise": 0.2, "seed": 0})
+
 
 # name, source args, X shape, X dtype, y dtype, task, classes (None: regression)
 CASES = [
+    ("digits", {}, (1797, 64), np.float32, np.int64, "multiclass", 10),
+    ("breast_cancer", {}, (569, 30), np.float32, np.int64, "binary", 2),
+    ("diabetes", {}, (442, 10), np.float32, np.float32, "regression", None),
     ("iris", {}, (150, 4), np.float32, np.int64, "multiclass", 3),
     ("wine", {}, (178, 13), np.float32, np.int64, "multiclass", 3),
     ("blobs", {"n_samples": 300, "centers": 2}, (300, 2), np.float32, np.int64, "binary", 2),
@@ -49,7 +99,7 @@ CASES = [
 def test_source_prepares_with_expected_shape_dtype_task_and_classes(
     tmp_path, name, args, shape, x_dtype, y_dtype, task, classes
 ):
-    prepared = read_prepared(prepare(tmp_path, name, args, SPLIT))
+    prepared = read_prepared(prepare(tmp_path, name, _args(name, **args), SPLIT))
     assert prepared.X.shape == shape and prepared.X.dtype == x_dtype
     assert prepared.y.shape == (shape[0],) and prepared.y.dtype == y_dtype
     assert prepared.meta["task"] == task
@@ -61,8 +111,17 @@ def test_source_prepares_with_expected_shape_dtype_task_and_classes(
     assert sum(prepared.meta["split"]["sizes"]) == shape[0]
 
 
+def test_bundled_tables_keep_scikit_learns_feature_and_class_names(tmp_path):
+    iris = read_prepared(prepare(tmp_path, "iris", {}))
+    assert iris.meta["feature_names"][0] == "sepal length (cm)"
+    assert iris.meta["class_names"] == ["setosa", "versicolor", "virginica"]
+    diabetes = read_prepared(prepare(tmp_path, "diabetes", {}))
+    assert diabetes.meta["target_names"] == ["progression"]
+    assert diabetes.meta["feature_names"][:2] == ["age", "sex"]
+
+
 def _synthetic(tmp_path, name: str, **args) -> tuple[np.ndarray, np.ndarray]:
-    prepared = read_prepared(prepare(tmp_path, name, args))
+    prepared = read_prepared(prepare(tmp_path, name, _args(name, **args)))
     return np.array(prepared.X), np.array(prepared.y)
 
 
@@ -91,10 +150,11 @@ def test_more_synthetic_rows_extend_fewer_rows(tmp_path):
 
 
 def test_chunked_prepare_of_200k_by_64_peaks_below_half_the_array_size(tmp_path):
-    prepare(tmp_path / "warm", "synthetic_classification", {"n_samples": 100}, SPLIT)  # imports
+    warm = _args("synthetic_classification", n_samples=100)
+    prepare(tmp_path / "warm", "synthetic_classification", warm, SPLIT)  # imports
+    args = _args("synthetic_classification", n_samples=200_000, n_features=64)
     tracemalloc.start()
     try:
-        args = {"n_samples": 200_000, "n_features": 64}
         directory = prepare(tmp_path, "synthetic_classification", args, SPLIT)
         _, peak = tracemalloc.get_traced_memory()
     finally:
@@ -125,7 +185,7 @@ def test_windows_of_emma_are_the_five_next_letter_examples():
 
 
 def test_names_vocabulary_is_27_tokens_and_no_other_token_occurs(tmp_path):
-    prepared = read_prepared(prepare(tmp_path, "names", {"context_length": 4}))
+    prepared = read_prepared(prepare(tmp_path, "names", _args("names", context_length=4)))
     assert prepared.meta["class_names"] == [".", *string.ascii_lowercase]
     assert prepared.meta["vocab_size"] == 27
     assert prepared.X.shape[1] == 4

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from mlplab.config import validate
 from mlplab.config.params import compose_config
 from mlplab.errors import ConfigError
+from mlplab.training.checks import validate
 from tests.conftest import REPO, compose_cfg
 
 

@@ -11,6 +11,10 @@ from mlplab.data.scaling import fit_scaling
 from mlplab.data.store import is_current, prepare, read_prepared, source_record
 from mlplab.errors import ConfigError, DataError
 
+# configs/data/moons.yaml and circles.yaml with fewer rows.
+MOONS = {"n_samples": 20, "noise": 0.2, "seed": 0}
+CIRCLES = {"n_samples": 40, "noise": 0.05, "factor": 0.5, "seed": 0}
+
 
 def test_prepared_digits_round_trip_memory_mapped(digits_dir):
     prepared = read_prepared(digits_dir / "digits")
@@ -21,29 +25,30 @@ def test_prepared_digits_round_trip_memory_mapped(digits_dir):
 
 
 def test_prepare_writes_no_temporary_leftovers(tmp_path):
-    prepare(tmp_path, "moons", {"n_samples": 50})
+    prepare(tmp_path, "moons", MOONS)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["moons"]
     assert sorted(p.name for p in (tmp_path / "moons").iterdir()) == ["X.npy", "meta.json", "y.npy"]
 
 
 def test_prepare_skips_current_data_and_redoes_stale_data(tmp_path):
-    prepare(tmp_path, "circles", {"n_samples": 40})
+    prepare(tmp_path, "circles", CIRCLES)
     directory = tmp_path / "circles"
-    assert is_current(directory, source_record("circles", {"n_samples": 40}))
-    assert not is_current(directory, source_record("circles", {"n_samples": 41}))
-    prepare(tmp_path, "circles", {"n_samples": 41}, force=False)
+    more = {**CIRCLES, "n_samples": 41}
+    assert is_current(directory, source_record("circles", CIRCLES))
+    assert not is_current(directory, source_record("circles", more))
+    prepare(tmp_path, "circles", more, force=False)
     assert read_prepared(directory).X.shape == (41, 2)
 
 
 def test_missing_prepared_file_names_the_file(tmp_path):
-    prepare(tmp_path, "moons", {"n_samples": 20})
+    prepare(tmp_path, "moons", MOONS)
     (tmp_path / "moons" / "y.npy").unlink()
     with pytest.raises(DataError, match=r"moons/y\.npy is missing"):
         read_prepared(tmp_path / "moons")
 
 
 def test_malformed_arrays_are_a_data_error(tmp_path):
-    prepare(tmp_path, "moons", {"n_samples": 20})
+    prepare(tmp_path, "moons", MOONS)
     np.save(tmp_path / "moons" / "y.npy", np.zeros(7))
     with pytest.raises(DataError, match="malformed"):
         read_prepared(tmp_path / "moons")
@@ -54,7 +59,7 @@ def test_malformed_arrays_are_a_data_error(tmp_path):
 
 def test_unknown_source_argument_lists_the_allowed_ones(tmp_path):
     with pytest.raises(ConfigError, match="allowed keys: n_samples, noise, seed"):
-        prepare(tmp_path, "moons", {"n_sample": 20})
+        prepare(tmp_path, "moons", {**MOONS, "n_sample": 20})
     assert not (tmp_path / "moons").exists()
 
 
@@ -72,10 +77,9 @@ def test_prepare_records_the_split_digest_and_redoes_data_when_the_split_changes
     from mlplab.data.split import split_rows
 
     split = {"train": 0.6, "val": 0.2, "test": 0.2, "seed": 3, "stratify": True}
-    directory = prepare(tmp_path, "moons", {"n_samples": 50}, split)
+    args = {**MOONS, "n_samples": 50}
+    directory = prepare(tmp_path, "moons", args, split)
     prepared = read_prepared(directory)
     expected = split_rows(prepared.y, "binary", split)
     assert prepared.meta["split"] == {"digest": expected.digest(), "sizes": [30, 10, 10]}
-    assert not is_current(
-        directory, source_record("moons", {"n_samples": 50}, {**split, "seed": 4})
-    )
+    assert not is_current(directory, source_record("moons", args, {**split, "seed": 4}))

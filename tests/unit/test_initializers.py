@@ -12,15 +12,25 @@ import torch
 from torch import nn
 
 from mlplab.models.initializers import init_linear, resolve_scheme
-from mlplab.models.mlp import MLPSpec, build_mlp
+from mlplab.models.mlp import build_mlp
+from tests.conftest import compose_cfg, make_spec
 
 FAN_IN, FAN_OUT = 600, 300
 
 
 def _layer(scheme: str, **kwargs) -> nn.Linear:
+    """A FAN_IN -> FAN_OUT layer initialised by `scheme`; other arguments from the default
+    `model.init` config, their one home."""
+    init = {**compose_cfg().model.init, "gain": 1.0, **kwargs}
     torch.manual_seed(0)
     layer = nn.Linear(FAN_IN, FAN_OUT)
-    init_linear(layer, scheme, **kwargs)
+    init_linear(
+        layer,
+        scheme,
+        init["distribution"],
+        init["scale"],
+        **{k: init[k] for k in ("mode", "value", "std", "a", "gain")},
+    )
     return layer
 
 
@@ -82,13 +92,13 @@ def test_default_keeps_pytorchs_bounds_and_its_nonzero_bias():
 )
 def test_orthogonal_rows_are_orthonormal_times_the_activation_gain(activation, gain):
     torch.manual_seed(0)
-    net = build_mlp(MLPSpec(256, 10, (64,), activation, init_scheme="orthogonal"))
+    net = build_mlp(make_spec(256, 10, (64,), activation, init_scheme="orthogonal"))
     w = net.hidden_0.linear.weight  # [64, 256]: 64 orthogonal rows
     torch.testing.assert_close(w @ w.T, gain**2 * torch.eye(64), atol=1e-4, rtol=0)
 
 
 def test_orthogonal_gain_follows_leaky_relus_slope():
-    spec = MLPSpec(128, 10, (32,), "leaky_relu", init_scheme="orthogonal")
+    spec = make_spec(128, 10, (32,), "leaky_relu", init_scheme="orthogonal")
     w = build_mlp(spec).hidden_0.linear.weight
     sloped = dataclasses.replace(spec, activation_args=(("negative_slope", 1.0),))
     w1 = build_mlp(sloped).hidden_0.linear.weight  # slope 1 is the identity: gain 1
@@ -99,9 +109,9 @@ def test_orthogonal_gain_follows_leaky_relus_slope():
 def test_scale_multiplies_every_scheme():
     for scheme in ("he", "orthogonal", "uniform", "default"):
         torch.manual_seed(0)
-        base = build_mlp(MLPSpec(64, 2, (64,), init_scheme=scheme)).hidden_0.linear.weight
+        base = build_mlp(make_spec(64, 2, (64,), init_scheme=scheme)).hidden_0.linear.weight
         torch.manual_seed(0)
-        spec = MLPSpec(64, 2, (64,), init_scheme=scheme, init_scale=10.0)
+        spec = make_spec(64, 2, (64,), init_scheme=scheme, init_scale=10.0)
         torch.testing.assert_close(build_mlp(spec).hidden_0.linear.weight, 10 * base)
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mlplab.config import validate
 from mlplab.errors import ConfigError
+from mlplab.training.checks import validate
 from tests.conftest import compose_cfg
 
 EMBEDDING = (

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from mlplab.config import validate
 from mlplab.errors import ConfigError
-from tests.conftest import REPO, compose_cfg
+from mlplab.training.checks import validate
+from tests.conftest import compose_cfg, group_options
 
 PRESETS = [
-    *(f"optimizer={p.stem}" for p in (REPO / "configs" / "optimizer").glob("*.yaml")),
-    *(f"scheduler={p.stem}" for p in (REPO / "configs" / "scheduler").glob("*.yaml")),
-    *(f"callbacks={p.stem}" for p in (REPO / "configs" / "callbacks").glob("*.yaml")),
+    *(f"optimizer={o}" for o in group_options("optimizer")),
+    *(f"scheduler={o}" for o in group_options("scheduler")),
+    *(f"callbacks={o}" for o in group_options("callbacks")),
 ]
 
 

@@ -7,13 +7,13 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from mlplab.config import validate
 from mlplab.models.schedules import build_scheduler, warmup_cosine
-from mlplab.training.run import build_datamodule, build_module
-from tests.conftest import REPO, compose_cfg
+from mlplab.training.checks import validate
+from mlplab.training.setup import build_datamodule, build_module
+from tests.conftest import compose_cfg, group_options
 
-OPTIMIZERS = sorted(p.stem for p in (REPO / "configs" / "optimizer").glob("*.yaml"))
-SCHEDULERS = sorted(p.stem for p in (REPO / "configs" / "scheduler").glob("*.yaml"))
+OPTIMIZERS = group_options("optimizer")
+SCHEDULERS = group_options("scheduler")
 STEPS = 30
 
 
@@ -121,7 +121,9 @@ def test_total_steps_is_only_asked_for_when_a_value_is_auto():
 
 
 def test_warmup_cosine_starts_at_start_factor_peaks_at_lr_after_warmup_and_anneals():
-    lrs = _lrs(warmup_cosine(_optimizer(0.01), 50, warmup_fraction=0.2, start_factor=0.01), 50)
+    lrs = _lrs(
+        warmup_cosine(_optimizer(0.01), 50, warmup_fraction=0.2, start_factor=0.01, eta_min=0.0), 50
+    )
     assert lrs[0] == pytest.approx(1e-4)
     assert max(lrs) == pytest.approx(0.01) and lrs.index(max(lrs)) == 10
     assert all(a < b for a, b in zip(lrs[:10], lrs[1:11], strict=True))

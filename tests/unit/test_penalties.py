@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from mlplab.models.mlp import MLPSpec
 from mlplab.models.module import MLPModule
 from mlplab.models.penalties import l1_penalty, l2_penalty, penalties
+from tests.conftest import make_module, make_spec
 
 WEIGHTS = [torch.tensor([[1.0, -2.0], [0.5, 0.0]]), torch.tensor([[-3.0]])]
 
@@ -34,13 +34,12 @@ def test_penalty_gradient_is_sign_for_l1_and_twice_w_for_l2():
 
 
 def _module(norm: str, activation: str = "relu", **regularization: float) -> MLPModule:
-    spec = MLPSpec(6, 3, (5, 4), activation=activation, norm=norm).to_dict()
-    return MLPModule(
-        spec=spec,
-        task="multiclass",
-        meta={"task": "multiclass", "class_names": ["a", "b", "c"]},
+    spec = make_spec(6, 3, (5, 4), activation=activation, norm=norm, dropout=0.0).to_dict()
+    return make_module(
+        spec,
+        {"task": "multiclass", "class_names": ["a", "b", "c"]},
         optimizer={"_target_": "torch.optim.SGD", "_partial_": True, "lr": 0.1},
-        regularization=regularization or None,
+        regularization={"l1": 0.0, "l2": 0.0, **regularization},
     )
 
 

@@ -1,12 +1,13 @@
-"""The seeded split is exact, disjoint, stratified and a pure function of its inputs."""
+"""The seeded split is exact, disjoint, stratified and a pure function of its inputs; its parts
+are all fractions summing to 1 or all row counts."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from mlplab.data.split import split_indices
-from mlplab.errors import DataError
+from mlplab.data.split import check_split_parts, split_indices
+from mlplab.errors import ConfigError, DataError
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +68,47 @@ def test_counts_give_exact_sizes_and_leave_the_rest_out(digits_labels):
     assert plain.sizes() == (50, 10, 20)
 
 
-def test_counts_beyond_the_data_or_mixed_with_fractions_are_data_errors():
+def test_counts_beyond_the_data_are_a_data_error():
     with pytest.raises(DataError, match="ask for 120 rows but the data has 100"):
         split_indices(100, 100, 10, 10, seed=0)
-    with pytest.raises(DataError, match="mix counts and fractions"):
-        split_indices(100, 0.8, 10, 10, seed=0)
+
+
+@pytest.mark.parametrize("parts", [(0.8, 0.1, 0.1), (0.7, 0.2, 0.1), (1000, 200, 300), (1, 1, 1)])
+def test_fractions_summing_to_1_and_whole_counts_pass_the_split_rule(parts):
+    check_split_parts(*parts)
+
+
+@pytest.mark.parametrize(
+    ("parts", "message"),
+    [
+        (
+            (0.8, 10, 10),
+            "config key 'data.split.val' is 10; it must be a fraction in (0, 1), "
+            "or a row count >= 1 for all three parts",
+        ),
+        (
+            (100, 0.5, 10),
+            "config key 'data.split.train' is 100; it must be a fraction in (0, 1), "
+            "or a row count >= 1 for all three parts",
+        ),
+        (
+            (0.8, 0.2, 0.0),
+            "config key 'data.split.test' is 0.0; it must be a fraction in (0, 1), "
+            "or a row count >= 1 for all three parts",
+        ),
+        (
+            (10.5, 2, 2),
+            "config key 'data.split.train' is 10.5; it must be a fraction in (0, 1), "
+            "or a row count >= 1 for all three parts",
+        ),
+        (
+            (0.8, 0.1, 0.5),
+            "config keys data.split.{train,val,test} sum to 1.4; they must sum to 1",
+        ),
+    ],
+    ids=["fraction with counts", "count with a fraction", "zero", "half a row", "sum 1.4"],
+)
+def test_split_parts_breaking_the_rule_are_a_config_error_naming_the_key(parts, message):
+    with pytest.raises(ConfigError) as raised:
+        check_split_parts(*parts)
+    assert str(raised.value) == message

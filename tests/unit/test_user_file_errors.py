@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from mlplab.config import validate
 from mlplab.data.store import prepare
 from mlplab.errors import MlplabError
+from mlplab.training.checks import validate
 from tests.conftest import REPO, compose_cfg
 
 FRUIT = "data/examples/fruit.csv"
@@ -203,6 +203,15 @@ CASES = [
         ["+data.source.split=0.5"],
         "config key 'data.source.split' is not an argument of data source 'csv'",
         id="split as a source key",
+    ),
+    pytest.param(
+        None,
+        ["~data.source.missing"],
+        (
+            "config key 'data.source.missing' is missing for data source 'csv'; "
+            "configs/data/csv.yaml gives it"
+        ),
+        id="source key deleted",
     ),
 ]
 

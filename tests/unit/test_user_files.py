@@ -16,18 +16,25 @@ from mlplab.errors import ConfigError
 from tests.conftest import REPO
 
 SPLIT = {"train": 0.6, "val": 0.2, "test": 0.2, "seed": 0, "stratify": True}
-FRUIT = {
-    "target": "fruit",
-    "drop": ["id"],
-    "categorical": ["colour"],
-    "missing": "median",
+# Every file source argument but path; a test overrides what it needs.
+PLAIN = {
+    "target": "label",
+    "features": None,
+    "drop": None,
+    "task": "auto",
+    "missing": "error",
+    "categorical": None,
 }
+FRUIT = {**PLAIN, "target": "fruit", "drop": ["id"], "categorical": ["colour"], "missing": "median"}
+
+
+def _args(tmp_path, **args) -> dict:
+    return {**PLAIN, "path": str(tmp_path / "table.csv"), **args}
 
 
 def _prepare(tmp_path, frame: pd.DataFrame, **args):
-    path = tmp_path / "table.csv"
-    frame.to_csv(path, index=False)
-    directory = prepare(tmp_path / "prepared", "csv", {"path": str(path), **args}, SPLIT)
+    frame.to_csv(tmp_path / "table.csv", index=False)
+    directory = prepare(tmp_path / "prepared", "csv", _args(tmp_path, **args), SPLIT)
     return read_prepared(directory)
 
 
@@ -152,9 +159,8 @@ def test_csv_and_parquet_examples_prepare_identical_arrays(tmp_path):
 
 
 def test_an_edited_file_makes_prepared_data_stale(tmp_path):
-    args = {"target": "label", "drop": ["id"], "categorical": ["c"]}
-    _prepare(tmp_path, _table(), **args)
-    args["path"] = str(tmp_path / "table.csv")
+    _prepare(tmp_path, _table(), drop=["id"], categorical=["c"])
+    args = _args(tmp_path, drop=["id"], categorical=["c"])
     directory = tmp_path / "prepared" / "csv"
     assert is_current(directory, source_record("csv", args, SPLIT))
     _table(40).to_csv(tmp_path / "table.csv", index=False)
@@ -165,7 +171,17 @@ def test_an_edited_file_makes_prepared_data_stale(tmp_path):
 
 def test_split_is_passed_by_prepare_and_is_not_a_config_key(tmp_path):
     with pytest.raises(ConfigError, match=r"'data\.source\.split' is not an argument"):
-        prepare(tmp_path, "csv", {"path": "x.csv", "target": "y", "split": SPLIT}, SPLIT)
+        prepare(tmp_path, "csv", {**_args(tmp_path), "split": SPLIT}, SPLIT)
     with pytest.raises(ConfigError, match="fits its encoding on the train split"):
-        prepare(tmp_path, "csv", {"path": "x.csv", "target": "y"})
+        prepare(tmp_path, "csv", _args(tmp_path))
     assert not (tmp_path / "csv").exists()
+
+
+@pytest.mark.parametrize("name", ["csv", "parquet"])
+def test_an_unknown_file_source_key_lists_the_seven_allowed_ones(tmp_path, name):
+    with pytest.raises(ConfigError) as raised:
+        prepare(tmp_path, name, {**_args(tmp_path), "sep": ";"}, SPLIT)
+    assert str(raised.value) == (
+        f"config key 'data.source.sep' is not an argument of data source {name!r}; "
+        "allowed keys: path, target, features, drop, task, missing, categorical"
+    )

@@ -7,21 +7,22 @@ import torch
 from torch import nn
 
 from mlplab.errors import ConfigError
-from mlplab.models.mlp import MLPSpec, build_mlp
-from mlplab.training.max_norm import MaxNorm, constrain
-from mlplab.training.pruning import HiddenLayerPruning
+from mlplab.models.mlp import build_mlp
+from mlplab.training.checks import validate
+from mlplab.training.max_norm import constrain
 from mlplab.training.weights import hidden_linears, weight_sparsity
+from tests.conftest import compose_cfg, make_spec
 
 
 def test_hidden_linears_are_the_hidden_blocks_linears_and_not_the_output_layer():
-    net = build_mlp(MLPSpec(6, 3, (5, 4), norm="batchnorm"))
+    net = build_mlp(make_spec(6, 3, (5, 4), norm="batchnorm"))
     assert hidden_linears(net) == [net.hidden_0.linear, net.hidden_1.linear]
-    assert hidden_linears(build_mlp(MLPSpec(6, 3, ()))) == []
+    assert hidden_linears(build_mlp(make_spec(6, 3, ()))) == []
 
 
 def test_max_norm_scales_long_rows_to_c_and_leaves_short_rows_and_output_alone():
     torch.manual_seed(0)
-    net = build_mlp(MLPSpec(6, 3, (5,), init_scale=10.0))
+    net = build_mlp(make_spec(6, 3, (5,), init_scale=10.0))
     with torch.no_grad():
         net.hidden_0.linear.weight[0] = 0.01  # a short row: norm 0.0245
     before = net.hidden_0.linear.weight.detach().clone()
@@ -40,13 +41,20 @@ def test_max_norm_scales_long_rows_to_c_and_leaves_short_rows_and_output_alone()
 
 @pytest.mark.parametrize("bound", [0, -3.0])
 def test_max_norm_bound_must_be_positive(bound):
-    with pytest.raises(ConfigError, match="max_norm"):
-        MaxNorm(bound)
+    with pytest.raises(ConfigError, match="'callbacks.max_norm.max_norm' is"):
+        validate(compose_cfg("callbacks=max_norm", f"callbacks.max_norm.max_norm={bound}"))
 
 
 def test_unknown_pruning_function_lists_the_allowed_ones():
+    override = "callbacks.pruning.pruning_fn=l3_unstructured"
     with pytest.raises(ConfigError, match="allowed values: l1_unstructured, ln_structured"):
-        HiddenLayerPruning(pruning_fn="l3_unstructured")
+        validate(compose_cfg("callbacks=pruning", override))
+
+
+def test_pruning_a_model_without_hidden_layers_is_refused_up_front():
+    cfg = compose_cfg("callbacks=pruning", "model.hidden_sizes=[]", "model.dropout=0.0")
+    with pytest.raises(ConfigError, match="'callbacks.pruning' prunes hidden layers; none exist"):
+        validate(cfg)
 
 
 def test_weight_sparsity_counts_zeros_of_weight_matrices_only():

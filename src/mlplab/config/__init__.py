@@ -1,5 +1,5 @@
-"""Config schema, validation and the params.yaml generator. Imports nothing heavy."""
+"""The config layer: the schema's types, the shared rule helpers and the params.yaml generator.
 
-from mlplab.config.validate import validate
-
-__all__ = ["validate"]
+It is the bottom layer and imports nothing of mlplab but errors: each layer above checks its
+own keys (data/checks.py, models/checks.py, training/checks.py).
+"""

@@ -8,32 +8,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from omegaconf import MISSING, DictConfig, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf import MISSING, DictConfig
 
-from mlplab.config.validate import _describe
+from mlplab.config.rules import require, typed
 from mlplab.errors import ConfigError
 
 
 @dataclass
 class PredictConfig:
-    ckpt_path: str = "models/best.ckpt"
-    input: str = MISSING  # a CSV or Parquet file (.parquet, .pq) with the feature columns
-    output: str = "predictions.csv"  # CSV, or Parquet when it ends in .parquet/.pq
-    batch_size: int = 1024  # inference batch; does not change the numbers
+    """Types only: the values are configs/predict.yaml's."""
+
+    ckpt_path: str = MISSING
+    input: str = MISSING
+    output: str = MISSING
+    batch_size: int = MISSING
 
 
 def validate_predict(cfg: DictConfig) -> DictConfig:
     """`cfg` typed by PredictConfig; ConfigError naming the key otherwise."""
-    plain = {k: v for k, v in cfg.items() if k != "hydra"}
-    try:
-        typed = OmegaConf.merge(OmegaConf.structured(PredictConfig), plain)
-        OmegaConf.to_container(typed, throw_on_missing=True)
-    except OmegaConfBaseException as err:
-        raise ConfigError(_describe(err)) from None
+    checked = typed(cfg, PredictConfig)
     for key in ("ckpt_path", "input", "output"):
-        if not typed[key]:
+        if not checked[key]:
             raise ConfigError(f"config key '{key}' is empty; give a file path")
-    if typed.batch_size < 1:
-        raise ConfigError(f"config key 'batch_size' is {typed.batch_size}; it must be >= 1")
-    return typed
+    require(checked.batch_size >= 1, "batch_size", checked.batch_size, "an integer >= 1")
+    return checked

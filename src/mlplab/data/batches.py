@@ -42,9 +42,9 @@ class ShardedBatchSampler(Sampler[np.ndarray]):
         batch_size: int,
         *,
         shuffle: bool,
-        seed: int = 0,
-        rank: int = 0,
-        world_size: int = 1,
+        seed: int,
+        rank: int,
+        world_size: int,
     ) -> None:
         self.rows = np.asarray(rows, dtype=np.int64)
         self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed

@@ -30,15 +30,15 @@ class ArrayDataModule(L.LightningDataModule):
         scaling: str,
         batch_size: int,
         seed: int,
-        target_scaling: str = "none",
-        augment: dict[str, float] | None = None,
+        target_scaling: str,
+        augment: dict[str, float],
     ) -> None:
         super().__init__()
         self.directory = Path(data_dir) / name
         self.data_dir, self.name, self.source = data_dir, name, source
         self.split_cfg, self.scaling, self.batch_size, self.seed = split, scaling, batch_size, seed
         self.target_scaling = target_scaling
-        self.augment = augment or {}
+        self.augment = augment
         self.augmenter: Augmenter | None = None
         self.prepared: Prepared | None = None
         self.split: Split | None = None
@@ -67,8 +67,8 @@ class ArrayDataModule(L.LightningDataModule):
         if self.augmenter is None:
             meta = self.meta
             self.augmenter = Augmenter(
-                noise_std=self.augment.get("noise_std", 0.0),
-                mixup_alpha=self.augment.get("mixup_alpha", 0.0),
+                noise_std=self.augment["noise_std"],
+                mixup_alpha=self.augment["mixup_alpha"],
                 task=meta["task"],
                 n_classes=len(meta.get("class_names", [])),
                 feature_scale=self.scaling_stats()[1],

@@ -150,7 +150,7 @@ class TableEncoding:
     def from_dict(cls, data: dict[str, Any]) -> TableEncoding:
         return cls(
             features=list(data["features"]),
-            categories={k: list(v) for k, v in data.get("categories", {}).items()},
-            medians={k: float(v) for k, v in data.get("medians", {}).items()},
-            missing=data.get("missing", "error"),
+            categories={k: list(v) for k, v in data["categories"].items()},
+            medians={k: float(v) for k, v in data["medians"].items()},
+            missing=data["missing"],
         )

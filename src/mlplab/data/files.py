@@ -1,9 +1,7 @@
-"""User files as data sources: `csv` and `parquet`, one row per example.
+"""User files: which format a path holds, its content digest, and reading it as a table.
 
-The sources' keyword arguments are the `data.source.*` keys; the work is in tables.py, which
-(with pandas) is imported only when a file is read, so config validation, which imports the
-source registry, stays fast. `split` is the `data.split` node that prepare passes in: the
-feature encoding is fitted on the train rows only.
+pandas is imported only when a file is read. The `csv` and `parquet` sources are in
+file_sources.py; tables.py turns a table read here into a Dataset.
 """
 
 from __future__ import annotations
@@ -17,41 +15,7 @@ from mlplab.errors import DataError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from mlplab.data.sources import Dataset
-
 PARQUET_SUFFIXES = (".parquet", ".pq")
-
-
-def csv_file(
-    path: str | None = None,
-    target: str | None = None,
-    features: list[str] | None = None,
-    drop: list[str] | None = None,
-    task: str = "auto",
-    missing: str = "error",
-    categorical: list[str] | None = None,
-    split: dict[str, Any] | None = None,
-) -> Dataset:
-    """A CSV file with a header line (configs/data/csv.yaml documents each argument)."""
-    from mlplab.data.tables import load_file
-
-    return load_file("csv", path, target, features, drop, task, missing, categorical, split)
-
-
-def parquet_file(
-    path: str | None = None,
-    target: str | None = None,
-    features: list[str] | None = None,
-    drop: list[str] | None = None,
-    task: str = "auto",
-    missing: str = "error",
-    categorical: list[str] | None = None,
-    split: dict[str, Any] | None = None,
-) -> Dataset:
-    """A Parquet file; the arguments are those of csv_file."""
-    from mlplab.data.tables import load_file
-
-    return load_file("parquet", path, target, features, drop, task, missing, categorical, split)
 
 
 def file_format(path: str | Path) -> str:

@@ -10,19 +10,15 @@ so our seeded split applies like to every other dataset.
 from __future__ import annotations
 
 import random
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from mlplab.data.sources import Dataset
+from mlplab.data.dataset import Dataset, classification
 
 
 def mnist1d() -> Dataset:
     """5000 rows, 40 features, 10 classes (the package's default arguments, seed 42)."""
     from mnist1d.data import get_dataset_args, make_dataset
-
-    from mlplab.data.sources import _classification
 
     # make_dataset seeds the global `random` and numpy generators; leave ours as they were.
     numpy_state, python_state = np.random.get_state(), random.getstate()
@@ -33,4 +29,4 @@ def mnist1d() -> Dataset:
         random.setstate(python_state)
     X = np.concatenate([data["x"], data["x_test"]])
     y = np.concatenate([data["y"], data["y_test"]])
-    return _classification(X, y, [str(c) for c in range(10)], [f"t{i}" for i in range(40)])
+    return classification(X, y, [str(c) for c in range(10)], [f"t{i}" for i in range(40)])

@@ -7,12 +7,13 @@ run and every stage (train, evaluate) computes the same indices.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from mlplab.errors import DataError
+from mlplab.errors import ConfigError, DataError
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,30 @@ def _is_count(value: float) -> bool:
     return value >= 1 and float(value).is_integer()
 
 
+def check_split_parts(train: float, val: float, test: float) -> None:
+    """The data.split rule, checked once when the config is validated: all three fractions in
+    (0, 1) summing to 1, or all three whole row counts >= 1; never a mix. A ConfigError names
+    the key."""
+    parts = {"train": train, "val": val, "test": test}
+    if all(_is_count(v) for v in parts.values()):
+        return
+    for name, value in parts.items():
+        if not 0 < value < 1:
+            raise ConfigError(
+                f"config key 'data.split.{name}' is {value!r}; it must be a fraction in (0, 1), "
+                "or a row count >= 1 for all three parts"
+            )
+    total = train + val + test
+    if not math.isclose(total, 1.0, abs_tol=1e-6):
+        raise ConfigError(
+            f"config keys data.split.{{train,val,test}} sum to {total:g}; they must sum to 1"
+        )
+
+
 def split_sizes(n: int, train: float, val: float, test: float) -> tuple[int, int, int]:
-    """Row counts of each part. Fractions (< 1) must sum to 1: train takes what rounding leaves.
-    Counts (whole numbers >= 1) are taken as given; rows beyond their sum are left out."""
+    """Row counts of each part of n rows, for parts that pass check_split_parts. Counts are
+    taken as given (rows beyond their sum are left out); for fractions, train takes what
+    rounding leaves. A DataError if the data is too small for them."""
     parts = {"train": train, "val": val, "test": test}
     if all(_is_count(v) for v in parts.values()):
         sizes = {k: int(v) for k, v in parts.items()}
@@ -48,11 +70,6 @@ def split_sizes(n: int, train: float, val: float, test: float) -> tuple[int, int
                 f"config keys data.split.{{train,val,test}} ask for {sum(sizes.values())} rows "
                 f"but the data has {n}"
             )
-    elif any(_is_count(v) for v in parts.values()):
-        raise DataError(
-            "config keys data.split.{train,val,test} mix counts and fractions; "
-            "give all three as fractions summing to 1 or all three as row counts"
-        )
     else:
         sizes = {"val": round(n * val), "test": round(n * test)}
         sizes["train"] = n - sizes["val"] - sizes["test"]

@@ -17,8 +17,9 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from mlplab.atomic import atomic_dir
+from mlplab.data.dataset import Dataset
 from mlplab.data.files import file_digest
-from mlplab.data.sources import Dataset, load_source
+from mlplab.data.sources import load_source
 from mlplab.data.split import split_rows
 from mlplab.errors import DataError
 

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from mlplab.data.sources import Dataset
+from mlplab.data.dataset import Dataset
 
 BLOCK_ROWS = 8192  # rows per seeded block; 2 MB of float32 at 64 features
 CHUNK_ROWS = BLOCK_ROWS  # rows per chunk handed to the store (any value gives equal data)
@@ -48,18 +46,17 @@ def _rows_rng(seed: int, block: int) -> np.random.Generator:
 
 
 def _chunked(meta: dict, block: Callable[[int], Block], n_rows: int) -> Dataset:
-    from mlplab.data.sources import Dataset
-
     return Dataset(X=None, y=None, meta=meta, chunks=row_chunks(block, n_rows), n_rows=n_rows)
 
 
 def synthetic_classification(
-    n_samples: int = 10_000,
-    n_features: int = 20,
-    n_classes: int = 4,
-    n_clusters_per_class: int = 2,
-    class_sep: float = 0.5,
-    seed: int = 0,
+    *,
+    n_samples: int,
+    n_features: int,
+    n_classes: int,
+    n_clusters_per_class: int,
+    class_sep: float,
+    seed: int,
 ) -> Dataset:
     """A Gaussian mixture: each class owns `n_clusters_per_class` centroids drawn once from
     N(0, class_sep^2 I); a row is a uniformly chosen class and cluster's centroid plus N(0, I)
@@ -92,11 +89,12 @@ def synthetic_classification(
 
 
 def synthetic_regression(
-    n_samples: int = 10_000,
-    n_features: int = 20,
-    hidden_units: int = 32,
-    noise: float = 0.1,
-    seed: int = 0,
+    *,
+    n_samples: int,
+    n_features: int,
+    hidden_units: int,
+    noise: float,
+    seed: int,
 ) -> Dataset:
     """y = f(x) + N(0, noise^2) for x ~ N(0, I), where f(x) = tanh(x W1) w2 is a random
     one-hidden-layer network drawn once from the seed (W1 ~ N(0, 1/d), w2 ~ N(0, 1/h)), so

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mlplab.data.dataset import Dataset
 from mlplab.data.encoding import (
     FILL_ADVICE,
     MISSING_POLICIES,
@@ -21,7 +22,6 @@ from mlplab.data.encoding import (
     numeric_values,
 )
 from mlplab.data.files import read_table
-from mlplab.data.sources import Dataset
 from mlplab.data.split import split_rows
 from mlplab.data.targets import TASK_CHOICES, encode_target, is_numeric
 from mlplab.errors import ConfigError, DataError
@@ -134,7 +134,7 @@ def load_file(
     categorical: list[str] | None,
     split: dict[str, Any] | None,
 ) -> Dataset:
-    """The file sources' work (see files.csv_file for the arguments)."""
+    """The file sources' work (see file_sources.table_file for the arguments)."""
     for key, value, what in (("path", path, "file to read"), ("target", target, "target column")):
         if not isinstance(value, str) or not value:
             raise ConfigError(f"config key 'data.source.{key}' is {value!r}; give the {what}")

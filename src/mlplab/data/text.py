@@ -1,4 +1,5 @@
-"""The character-level names corpus of seed 000: predict a name's next letter from the last few.
+"""The character-level names task of Karpathy's makemore (part 3): predict a name's next
+letter from the last few.
 
 Names are the US census first-name lists that the `names` package ships as package data (no
 download). Token 0 is the boundary mark `.`, tokens 1-26 are `a`-`z`. Each name becomes one
@@ -10,12 +11,10 @@ from __future__ import annotations
 
 import string
 from importlib import resources
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from mlplab.data.sources import Dataset
+from mlplab.data.dataset import Dataset
 
 BOUNDARY = "."
 TOKENS = [BOUNDARY, *string.ascii_lowercase]
@@ -48,11 +47,9 @@ def windows(words: list[str], context_length: int) -> tuple[np.ndarray, np.ndarr
     return np.array(X, dtype=np.int64).reshape(-1, context_length), np.array(y, dtype=np.int64)
 
 
-def names(context_length: int = 3) -> Dataset:
+def names(*, context_length: int) -> Dataset:
     """About 5 100 census first names as (previous `context_length` tokens -> next token) rows,
     about 36 000 in all; a multiclass task over the 27 tokens."""
-    from mlplab.data.sources import Dataset
-
     if context_length < 1:
         raise ValueError(f"context_length must be >= 1, got {context_length}")
     X, y = windows(census_first_names(), context_length)

@@ -1,1 +1,1 @@
-"""Score a checkpoint on the test split: metrics, confusion pairs and per-row predictions."""
+"""Score a checkpoint on the test split (evaluate.py) or on a new file (predict.py)."""

@@ -1,4 +1,8 @@
-"""Evaluate a checkpoint on its test split, independently of the Trainer that made it."""
+"""Evaluate a checkpoint on its test split, independently of the Trainer that made it.
+
+The metrics come from the task's own collection (models/tasks.py), the one the LightningModule
+logs, so metrics/test.json holds the Trainer's `test/<name>` values under the same names.
+"""
 
 from __future__ import annotations
 
@@ -15,14 +19,13 @@ from mlplab.atomic import write_json, write_text
 from mlplab.data.split import split_rows
 from mlplab.data.store import read_prepared
 from mlplab.errors import DataError
-from mlplab.evaluation.scores import classification_scores, multilabel_scores, regression_scores
 from mlplab.models.module import MLPModule
 
 
 @dataclass
 class Evaluation:
     rows: np.ndarray  # dataset row index of each test example
-    metrics: dict[str, Any]
+    metrics: dict[str, Any]  # test/loss, test/<metric>, n_test, the task's extra facts
     table: dict[str, list[Any]]  # per-row columns of plots/predictions.csv
     confusion: list[dict[str, str]] = field(default_factory=list)  # classification only
 
@@ -51,28 +54,25 @@ def evaluate_checkpoint(
     model = load_checkpoint(ckpt_path)
     prepared = read_prepared(data_dir)
     parts = split_rows(prepared.y, prepared.meta["task"], split)
-    if model.hparams.split_digest not in (None, parts.digest()):
+    if model.hparams.split_digest != parts.digest():
         raise DataError(
             f"checkpoint {ckpt_path} was trained on split {model.hparams.split_digest}, but the "
             f"data and data.split config give split {parts.digest()}; evaluate with the "
             "config the checkpoint was trained with"
         )
-    rows = parts.test
-    outputs = predict_outputs(model, prepared.X, rows, batch_size)
-    targets = torch.from_numpy(np.asarray(prepared.y[rows]))
+    return score_rows(model, prepared.X, prepared.y, parts.test, batch_size)
+
+
+def score_rows(
+    model: MLPModule, X: np.ndarray, y: np.ndarray, rows: np.ndarray, batch_size: int
+) -> Evaluation:
+    """The model's loss, its task's scores and the prediction table on the given rows."""
+    outputs = predict_outputs(model, X, rows, batch_size)
+    targets = torch.from_numpy(np.asarray(y[rows]))
     loss = float(model.task.loss(outputs, model.to_model_units(targets)))
-    meta, task = model.hparams.meta, model.hparams.task
-    if task == "regression":
-        metrics, table = regression_scores(model.to_target_units(outputs), targets, meta)
-        confusion = []
-    elif task == "multilabel":
-        metrics, table = multilabel_scores(outputs, targets, meta)
-        confusion = []
-    else:
-        probs = model.task.class_probabilities(outputs)
-        metrics, table, confusion = classification_scores(probs, targets, meta)
-    metrics = {"loss": loss, **metrics, "n_test": len(rows)}
-    return Evaluation(rows=rows, metrics=metrics, table=table, confusion=confusion)
+    scores = model.task.score(model.to_target_units(outputs), targets, model.hparams.meta)
+    metrics = {"test/loss": loss, **scores.metrics, "n_test": len(rows)}
+    return Evaluation(rows=rows, metrics=metrics, table=scores.table, confusion=scores.confusion)
 
 
 def write_evaluation(ev: Evaluation, out_dir: str | Path) -> None:

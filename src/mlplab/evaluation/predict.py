@@ -3,8 +3,9 @@
 The checkpoint carries what turns rows into outputs: the fitted column encoding of file
 sources (one-hot categories, medians; hparams.meta["preprocessing"]), the input scaling
 (buffers) and the task. For built-in datasets the input needs the columns named in
-meta["feature_names"]. Outputs go through the same `predict_outputs` as evaluate, so a test
-row gets the same prediction and confidence from both.
+meta["feature_names"]. Outputs go through the same `predict_outputs` and the task's own
+`predictions` (models/tasks.py) as in evaluate, so a test row gets the same prediction and
+confidence from both.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 from mlplab.atomic import atomic_path
 from mlplab.data.encoding import TableEncoding
@@ -29,26 +29,6 @@ def encoding_of(meta: dict[str, Any]) -> TableEncoding:
     if "preprocessing" in meta:
         return TableEncoding.from_dict(meta["preprocessing"])
     return TableEncoding(features=list(meta["feature_names"]))
-
-
-def task_columns(model: MLPModule, outputs: torch.Tensor) -> dict[str, Any]:
-    """`predicted` (a class name, label set or value) and, for one class per row, `confidence`
-    (the predicted class's probability), as evaluate computes them."""
-    meta, task = model.hparams.meta, model.hparams.task
-    if task == "regression":
-        values = model.to_target_units(outputs).reshape(len(outputs), -1).numpy()
-        names = meta.get("target_names", [f"y{i}" for i in range(values.shape[1])])
-        if values.shape[1] == 1:
-            return {"predicted": values[:, 0]}
-        return {f"predicted_{name}": values[:, i] for i, name in enumerate(names)}
-    names = np.asarray(meta["class_names"], dtype=object)
-    if task == "multilabel":
-        return {"predicted": [";".join(names[on]) for on in (outputs.sigmoid() > 0.5).numpy()]}
-    probs = model.task.class_probabilities(outputs)
-    return {
-        "predicted": names[probs.argmax(dim=1).numpy()],
-        "confidence": probs.max(dim=1).values.numpy(),
-    }
 
 
 def predict_table(
@@ -66,7 +46,7 @@ def predict_table(
     if model.spec.input_kind == "embedding":  # token ids, not measurements
         X = X.astype(np.int64)
     outputs = predict_outputs(model, X, np.arange(len(X)), batch_size)
-    predicted = task_columns(model, outputs)
+    predicted = model.task.predictions(model.to_target_units(outputs), model.hparams.meta)
     kept = [c for c in frame.columns if c not in encoding.features]
     clash = [c for c in kept if c in predicted]
     if clash:

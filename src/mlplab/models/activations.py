@@ -61,7 +61,7 @@ def check_activation_args(name: str, args: Mapping[str, Any]) -> None:
             raise ConfigError(f"{where} is {value!r}; allowed values: {', '.join(kind)}")
 
 
-def make_activation(name: str, args: Mapping[str, Any] | None = None) -> nn.Module:
+def make_activation(name: str, args: Mapping[str, Any]) -> nn.Module:
     from torch import nn
 
-    return getattr(nn, ACTIVATIONS[name])(**dict(args or {}))
+    return getattr(nn, ACTIVATIONS[name])(**dict(args))

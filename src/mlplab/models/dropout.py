@@ -26,13 +26,11 @@ def resolve_dropout_type(kind: str, activation: str) -> str:
 
 
 def per_layer(dropout: float | Sequence[float], n_layers: int) -> tuple[float, ...]:
-    """One probability per hidden layer, from a single number or a list of them."""
+    """One probability per hidden layer, from a single number or a list (of `n_layers`, which
+    the config check ensures)."""
     if isinstance(dropout, int | float):
         return (float(dropout),) * n_layers
-    probabilities = tuple(float(p) for p in dropout)
-    if len(probabilities) != n_layers:
-        raise ValueError(f"{len(probabilities)} dropout probabilities for {n_layers} layers")
-    return probabilities
+    return tuple(float(p) for p in dropout)
 
 
 def make_dropout(kind: str, p: float, activation: str) -> nn.Module | None:

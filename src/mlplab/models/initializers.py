@@ -2,8 +2,8 @@
 
 Variance scaling (Glorot, He, LeCun) draws weights with variance gain / fan from a normal or a
 uniform distribution; `mode` swaps the fan. Orthogonal gives orthonormal rows (or columns)
-times the activation's gain. `scale` multiplies the result, so seed 003's "large random" init
-is any scheme with scale 10. Biases start at zero, except under `default`.
+times the activation's gain. `scale` multiplies the result, so the initialisation study's
+"large random" init is any scheme with scale 10. Biases start at zero, except under `default`.
 """
 
 from __future__ import annotations
@@ -63,13 +63,15 @@ def resolve_scheme(scheme: str, activation: str) -> str:
     return ALIASES.get(scheme, scheme)
 
 
-def activation_gain(activation: str, activation_args: Mapping[str, Any] | None = None) -> float:
+def activation_gain(activation: str, activation_args: Mapping[str, Any]) -> float:
     """The std gain that keeps activations' scale through `activation` (for orthogonal)."""
     from torch.nn.init import calculate_gain
 
+    from mlplab.models.activations import make_activation
+
     nonlinearity = GAIN_NONLINEARITY[activation]
-    if nonlinearity == "leaky_relu":
-        slope = dict(activation_args or {}).get("negative_slope", 0.01)
+    if nonlinearity == "leaky_relu":  # the slope the layer really has, torch's default included
+        slope = make_activation(activation, activation_args).negative_slope
         return calculate_gain(nonlinearity, slope)
     return calculate_gain(nonlinearity)
 
@@ -82,14 +84,14 @@ def fan(layer: nn.Linear, mode: str) -> float:
 def init_linear(
     layer: nn.Linear,
     scheme: str,
-    distribution: str = "normal",
-    scale: float = 1.0,
+    distribution: str,
+    scale: float,
     *,
-    mode: str | None = None,
-    value: float = 0.0,
-    std: float = 0.01,
-    a: float = 0.05,
-    gain: float = 1.0,
+    mode: str | None,
+    value: float,
+    std: float,
+    a: float,
+    gain: float,
 ) -> None:
     """Initialise one Linear layer in place with a concrete (resolved) scheme.
 

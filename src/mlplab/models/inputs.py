@@ -1,7 +1,8 @@
 """What the first hidden block sees: dense features as they are, or token ids embedded.
 
-`embedding` is the character-level model of seed 000: int64 token windows [n, context] look up
-an [vocab, dim] table, and the [n, context, dim] result is flattened to [n, context * dim].
+`embedding` is the character-level model of Karpathy's makemore (part 3): int64 token windows
+[n, context] look up an [vocab, dim] table, and the [n, context, dim] result is flattened to
+[n, context * dim].
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def input_layers(
 
     if kind == "dense":
         return OrderedDict()
-    # The table keeps nn.Embedding's N(0, 1) init, as seed 000's C = randn(vocab, dim) does:
+    # The table keeps nn.Embedding's N(0, 1) init, as makemore's C = randn(vocab, dim) does:
     # `model.init` describes Linear weights, whose fans an embedding table does not have.
     return OrderedDict(embedding=nn.Embedding(vocab_size, embedding_dim), flatten=nn.Flatten())
 

@@ -16,7 +16,6 @@ from typing import Any
 
 from torch import nn
 
-from mlplab.errors import ConfigError
 from mlplab.models.activations import make_activation
 from mlplab.models.dropout import make_dropout, per_layer
 from mlplab.models.initializers import activation_gain, init_linear, resolve_scheme
@@ -26,36 +25,38 @@ from mlplab.models.norms import make_norm
 
 @dataclass(frozen=True)
 class MLPSpec:
+    """Every field is required: the values come from the `model` config node (configs/model/)."""
+
     # For token input, in_features is the number of token columns (= context_length).
     in_features: int
     out_features: int
-    hidden_sizes: tuple[int, ...] = (256, 128)
-    activation: str = "relu"
-    norm: str = "none"
-    dropout: float | tuple[float, ...] = 0.0  # one for every block, or one per block
-    init_scheme: str = "auto"
-    init_distribution: str = "normal"
-    init_scale: float = 1.0
-    activation_args: tuple[tuple[str, Any], ...] = ()  # sorted (name, value) pairs
-    norm_position: str = "before"
-    dropout_type: str = "auto"
-    input_kind: str = "dense"
-    vocab_size: int | None = None
-    context_length: int | None = None
-    embedding_dim: int | None = None
-    init_mode: str | None = None
-    init_value: float = 0.0
-    init_std: float = 0.01
-    init_a: float = 0.05
+    hidden_sizes: tuple[int, ...]
+    activation: str
+    norm: str
+    dropout: float | tuple[float, ...]  # one for every block, or one per block
+    init_scheme: str
+    init_distribution: str
+    init_scale: float
+    activation_args: tuple[tuple[str, Any], ...]  # sorted (name, value) pairs
+    norm_position: str
+    dropout_type: str
+    input_kind: str
+    vocab_size: int | None
+    context_length: int | None
+    embedding_dim: int | None
+    init_mode: str | None
+    init_value: float
+    init_std: float
+    init_a: float
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> MLPSpec:
         """Rebuild from `to_dict`'s form (lists and dicts, as checkpoints store them)."""
         values = dict(values)
-        values["hidden_sizes"] = tuple(values.get("hidden_sizes", cls.hidden_sizes))
-        if isinstance(values.get("dropout"), list | tuple):
+        values["hidden_sizes"] = tuple(values["hidden_sizes"])
+        if isinstance(values["dropout"], list | tuple):
             values["dropout"] = tuple(values["dropout"])
-        values["activation_args"] = tuple(sorted(dict(values.get("activation_args", {})).items()))
+        values["activation_args"] = tuple(sorted(dict(values["activation_args"]).items()))
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
@@ -70,21 +71,21 @@ class MLPSpec:
 
 def spec_from_config(model: Mapping[str, Any], in_features: int, out_features: int) -> MLPSpec:
     """The spec for the `model` config node (as a plain dict) and the data's shape."""
-    inputs, init = model.get("input", {}), model.get("init", {})
+    inputs, init = model["input"], model["init"]
     values = {
         "in_features": in_features,
         "out_features": out_features,
         "hidden_sizes": model["hidden_sizes"],
         "activation": model["activation"],
-        "activation_args": model.get("activation_args", {}),
+        "activation_args": model["activation_args"],
         "norm": model["norm"],
-        "norm_position": model.get("norm_position", "before"),
+        "norm_position": model["norm_position"],
         "dropout": model["dropout"],
-        "dropout_type": model.get("dropout_type", "auto"),
-        "input_kind": inputs.get("kind", "dense"),
-        "vocab_size": inputs.get("vocab_size"),
-        "context_length": inputs.get("context_length"),
-        "embedding_dim": inputs.get("embedding_dim"),
+        "dropout_type": model["dropout_type"],
+        "input_kind": inputs["kind"],
+        "vocab_size": inputs["vocab_size"],
+        "context_length": inputs["context_length"],
+        "embedding_dim": inputs["embedding_dim"],
         **{f"init_{key}": value for key, value in init.items()},
     }
     return MLPSpec.from_dict(values)
@@ -110,11 +111,6 @@ def hidden_block(spec: MLPSpec, in_features: int, width: int, dropout: float) ->
 
 
 def build_mlp(spec: MLPSpec) -> nn.Sequential:
-    if spec.input_kind == "embedding" and spec.context_length != spec.in_features:
-        raise ConfigError(
-            f"config key 'model.input.context_length' is {spec.context_length}, but the data "
-            f"has {spec.in_features} token columns per row"
-        )
     blocks = input_layers(spec.input_kind, spec.vocab_size, spec.embedding_dim)
     width_in = input_width(
         spec.input_kind, spec.in_features, spec.context_length, spec.embedding_dim

@@ -30,10 +30,10 @@ class MLPModule(L.LightningModule):
         task: str,
         meta: dict[str, Any],
         optimizer: dict[str, Any],
-        scheduler: dict[str, Any] | None = None,
-        split_digest: str | None = None,
-        objective: dict[str, Any] | None = None,
-        regularization: dict[str, float] | None = None,
+        scheduler: dict[str, Any],
+        split_digest: str,
+        objective: dict[str, Any],
+        regularization: dict[str, float],
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -45,6 +45,7 @@ class MLPModule(L.LightningModule):
         # Regression trains on standardised targets; metrics and predictions use real units.
         self.register_buffer("target_shift", torch.zeros(self.spec.out_features))
         self.register_buffer("target_scale", torch.ones(self.spec.out_features))
+        # The task's metric names, prefixed by stage, are the names everywhere (see tasks.py).
         metrics = self.task.metrics(meta)
         self.val_metrics = metrics.clone(prefix="val/")
         self.test_metrics = metrics.clone(prefix="test/")
@@ -101,8 +102,8 @@ class MLPModule(L.LightningModule):
         return loss
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
-        reg = self.hparams.get("regularization") or {}
-        terms = penalties(self._weight_matrices(), reg.get("l1", 0.0), reg.get("l2", 0.0))
+        reg = self.hparams.regularization
+        terms = penalties(self._weight_matrices(), reg["l1"], reg["l2"])
         if not terms:
             return self._step(batch, "train")
         penalty = torch.stack(list(terms.values())).sum()
@@ -139,7 +140,7 @@ class MLPModule(L.LightningModule):
     def configure_optimizers(self) -> Any:
         optimizer = instantiate(self.hparams.optimizer)(self._param_groups())
         schedule = self.hparams.scheduler
-        if not schedule or schedule.get("scheduler") is None:
+        if schedule["scheduler"] is None:  # a constant learning rate
             return optimizer
         interval = schedule["interval"]
         scheduler = build_scheduler(
@@ -150,7 +151,7 @@ class MLPModule(L.LightningModule):
             "lr_scheduler": {
                 "scheduler": scheduler,
                 "interval": interval,
-                "monitor": schedule.get("monitor", "val/loss"),
+                "monitor": schedule["monitor"],
             },
         }
 

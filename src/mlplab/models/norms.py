@@ -14,7 +14,7 @@ NORMS: dict[str, str | None] = {
 }
 
 # Where the norm sits in a hidden block: `before` is Linear -> norm -> activation (Ioffe &
-# Szegedy, seed 000); `after` is Linear -> activation -> norm.
+# Szegedy 2015, as in makemore); `after` is Linear -> activation -> norm.
 NORM_POSITIONS = ("before", "after")
 
 

@@ -22,16 +22,18 @@ OUTPUT_BOUNDS = ("none", "tanh", "sigmoid", "softplus")
 
 @dataclass(frozen=True)
 class Objective:
-    loss: str = "auto"
-    label_smoothing: float = 0.0  # multiclass only
-    huber_delta: float = 1.0  # huber only
-    output_bound: str = "none"  # regression only: squashes outputs into the target's range
+    """The `objective` config node's values (configs/train.yaml holds them)."""
+
+    loss: str
+    label_smoothing: float  # multiclass only
+    huber_delta: float  # huber only
+    output_bound: str  # regression only: squashes outputs into the target's range
 
     def loss_for(self, task: str) -> str:
         return LOSSES[task][0] if self.loss == "auto" else self.loss
 
 
-def check_objective(task: str, objective: Objective, target_scaling: str = "none") -> None:
+def check_objective(task: str, objective: Objective, target_scaling: str) -> None:
     """Raise ConfigError for a loss or output bound the dataset's task cannot use."""
     allowed = ("auto", *LOSSES[task])
     if objective.loss not in allowed:

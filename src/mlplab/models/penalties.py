@@ -4,7 +4,7 @@ Pure functions of the weights, so tests can check them against hand sums. They c
 matrices only (the tensors weight decay applies to), never biases or norm parameters: shifting
 or scaling a unit is not model complexity.
 
-L2 here is seed 000's explicit penalty, l2 * sum(w^2); its gradient is 2 * l2 * w, so seed 000's
+L2 here is makemore's explicit penalty, l2 * sum(w^2); its gradient is 2 * l2 * w, so makemore's
 update `grad + weight_decay * w` is l2 = weight_decay / 2. With Adam, an explicit L2 penalty is
 rescaled per parameter by the adaptive step; AdamW's decoupled `optimizer.weight_decay` is not.
 """

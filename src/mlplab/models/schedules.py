@@ -41,9 +41,9 @@ def build_scheduler(
 def warmup_cosine(
     optimizer: Optimizer,
     total_steps: int,
-    warmup_fraction: float = 0.1,
-    start_factor: float = 0.01,
-    eta_min: float = 0.0,
+    warmup_fraction: float,
+    start_factor: float,
+    eta_min: float,
 ) -> SequentialLR:
     """Linear warm-up to the optimizer's LR over warmup_fraction of total_steps, then cosine
     annealing to eta_min: torch's LinearLR and CosineAnnealingLR chained by SequentialLR."""

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from omegaconf import DictConfig
 
 from mlplab.atomic import write_text
 from mlplab.errors import DataError
@@ -43,10 +44,28 @@ def confusion_counts(pairs: list[dict[str, str]], class_names: list[str]) -> np.
     return counts
 
 
-def build_report(root: str | Path, out_dir: str | Path, summary: dict[str, Any]) -> Path:
+def run_summary(cfg: DictConfig) -> dict[str, str]:
+    """The report's header: dataset, model, optimizer, seeds and (once prepared) the split."""
+    model = cfg.model
+    summary = {
+        "dataset": cfg.data.name,
+        "model": f"MLP {list(model.hidden_sizes)}, {model.activation}, norm={model.norm}, "
+        f"dropout={model.dropout}",
+        "optimizer": f"{cfg.optimizer._target_.rsplit('.', 1)[-1]} (lr={cfg.optimizer.lr})",
+        "seed": f"{cfg.seed} (split seed {cfg.data.split.seed})",
+    }
+    meta_file = Path(cfg.paths.data_dir) / cfg.data.name / "meta.json"
+    meta = _read_json(meta_file) if meta_file.is_file() else {}
+    if "split" in meta:
+        split = meta["split"]
+        summary["split"] = f"{split['digest']} (train/val/test = {split['sizes']})"
+    return summary
+
+
+def build_report(root: str | Path, out_dir: str | Path, summary: dict[str, str]) -> Path:
     """Read the pipeline files under `root`, write figures and report.md under `out_dir`.
 
-    `summary` is a small dict of config facts (dataset, model, optimizer) for the header.
+    `summary` is a small dict of config facts (run_summary) for the header.
     """
     root, out_dir = Path(root), Path(out_dir)
     train = _read_json(root / "metrics" / "train.json")
@@ -61,7 +80,7 @@ def build_report(root: str | Path, out_dir: str | Path, summary: dict[str, Any])
         class_names = list(test["per_class"])
         counts = confusion_counts(pairs, class_names)
         made.append(figures.confusion_matrix(counts, class_names, fig_dir / "confusion_matrix.png"))
-    elif "r2" in test:
+    elif "test/r2" in test:  # regression: numeric actual and predicted columns
         predictions = read_columns(root / "plots" / "predictions.csv")
         if "actual" in predictions:
             made.append(
@@ -71,8 +90,8 @@ def build_report(root: str | Path, out_dir: str | Path, summary: dict[str, Any])
     lines += [f"- **{k}**: {v}" for k, v in summary.items()]
     lines += ["", "## Test metrics", "", "| metric | value |", "|---|---|"]
     lines += [f"| {k} | {_fmt(v)} |" for k, v in test.items() if not isinstance(v, dict)]
-    lines += ["", "## Training", "", "| metric | value |", "|---|---|"]
-    lines += [f"| {k} | {_fmt(v)} |" for k, v in train.items()]
+    lines += ["", "## Training", ""]
+    lines += _training_lines(train)
     if "per_class" in test:
         lines += ["", "## Per-class", "", "| class | precision | recall |", "|---|---|---|"]
         lines += [
@@ -86,6 +105,17 @@ def build_report(root: str | Path, out_dir: str | Path, summary: dict[str, Any])
     report = out_dir / "report.md"
     write_text(report, "\n".join(lines))
     return report
+
+
+def _training_lines(train: dict[str, Any]) -> list[str]:
+    """train.json's counts, then one row per metric: its value at the best and the last epoch."""
+    lines = [f"- **{k}**: {_fmt(v)}" for k, v in train.items() if not isinstance(v, dict)]
+    best, final = train.get("best", {}), train["final"]
+    lines += ["", "| metric | best epoch | final epoch |", "|---|---|---|"]
+    for name in sorted(best.keys() | final.keys()):
+        cells = [_fmt(epoch[name]) if name in epoch else "" for epoch in (best, final)]
+        lines.append(f"| {name} | {' | '.join(cells)} |")
+    return lines
 
 
 def _fmt(value: Any) -> str:

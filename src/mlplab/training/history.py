@@ -1,5 +1,7 @@
 """Record per-epoch metrics and write the pipeline's plots/history.csv and metrics/train.json.
 
+Both files use the logged metric names (`train/loss`, `val/acc`, ...) unchanged.
+
 TensorBoard and CSV loggers keep their own (timestamped) files; these two files hold only
 numbers, so a repeated run writes identical bytes and DVC sees no change.
 """
@@ -58,18 +60,22 @@ class HistoryRecorder(L.Callback):
         return out.getvalue()
 
     def summary(self, trainer: L.Trainer) -> dict[str, Any]:
+        """metrics/train.json: the epoch with the lowest val/loss and the last epoch, each as
+        {metric: value} under the names history.csv and TensorBoard use."""
         summary: dict[str, Any] = {"epochs_trained": len(self.rows)}
         val_rows = [r for r in self.rows if "val/loss" in r]
         if val_rows:
             best = min(val_rows, key=lambda r: r["val/loss"])
             summary["best_epoch"] = int(best["epoch"])
-            summary.update(
-                {f"best_{k.replace('/', '_')}": v for k, v in best.items() if k.startswith("val/")}
-            )
-        if "train/loss" in self.rows[-1]:
-            summary["final_train_loss"] = self.rows[-1]["train/loss"]
+            summary["best"] = _metrics(best)
+        summary["final"] = _metrics(self.rows[-1])
         summary["weight_sparsity"] = weight_sparsity(_evaluated_weights(trainer))
         return summary
+
+
+def _metrics(row: dict[str, float]) -> dict[str, float]:
+    """A history row's train/ and val/ metrics (not its epoch or learning rate)."""
+    return {k: v for k, v in row.items() if k.startswith(("train/", "val/"))}
 
 
 def _evaluated_weights(trainer: L.Trainer) -> dict[str, torch.Tensor]:

@@ -26,6 +26,7 @@ from torchmetrics import Metric
 
 from mlplab.atomic import atomic_path, write_json
 from mlplab.training.assemble import build_trainer
+from mlplab.training.setup import setup_run
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -94,14 +95,8 @@ def apply_suggestion(
 
 def find_lr(cfg: DictConfig, run_dir: Path) -> float | None:
     """The range test alone (src/find_lr.py), on data and a model built as train.py builds them."""
-    from mlplab.training.run import build_datamodule, build_module, quiet_lightning_logs
-
-    quiet_lightning_logs()
-    L.seed_everything(cfg.seed, workers=True, verbose=False)
-    dm = build_datamodule(cfg)
-    dm.prepare_data()
-    dm.setup("fit")
-    return range_test(cfg, build_module(cfg, dm), dm, run_dir)
+    dm, model = setup_run(cfg)
+    return range_test(cfg, model, dm, run_dir)
 
 
 def suggest(

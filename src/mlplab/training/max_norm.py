@@ -1,4 +1,4 @@
-"""The max-norm constraint (Srivastava et al. 2014, seed 003) as a Lightning callback.
+"""The max-norm constraint (Srivastava et al. 2014, the dropout paper) as a Lightning callback.
 
 After every optimizer step, each hidden unit's vector of incoming weights (one row of its
 Linear layer's weight) is rescaled to an L2 norm of at most `max_norm`, c = 3-4 in the paper.
@@ -14,7 +14,6 @@ import lightning as L
 import torch
 from torch import nn
 
-from mlplab.errors import ConfigError
 from mlplab.training.weights import hidden_linears, weight_of
 
 
@@ -26,9 +25,8 @@ def constrain(linears: list[nn.Linear], max_norm: float) -> None:
 
 
 class MaxNorm(L.Callback):
-    def __init__(self, max_norm: float = 3.0) -> None:
-        if not max_norm > 0:
-            raise ConfigError(f"MaxNorm's max_norm is {max_norm!r}; it must be a norm bound > 0")
+    def __init__(self, max_norm: float) -> None:
+        """`max_norm` > 0 is checked with the config (training/checks.py)."""
         self.max_norm = float(max_norm)
 
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:

@@ -1,4 +1,4 @@
-"""Magnitude pruning of the hidden Linear weights (seed 003) with Lightning's ModelPruning.
+"""Magnitude pruning (Han et al. 2015) of the hidden Linear weights with Lightning's ModelPruning.
 
 ModelPruning's defaults suit iterative lottery-ticket experiments: it prunes every parameter
 of every layer, at the end of every epoch, and rewinds the survivors to their initial values.
@@ -17,33 +17,26 @@ from __future__ import annotations
 import lightning as L
 from lightning.pytorch.callbacks import ModelPruning
 
-from mlplab.errors import ConfigError
 from mlplab.training.weights import hidden_linears
-
-PRUNING_FNS = ("l1_unstructured", "ln_structured", "random_unstructured", "random_structured")
 
 
 class HiddenLayerPruning(ModelPruning):
     def __init__(
         self,
-        pruning_fn: str = "l1_unstructured",
-        amount: float = 0.5,
-        at_epoch: int = 0,
-        pruning_norm: int | float | None = None,
-        pruning_dim: int | None = None,
-        verbose: int = 1,
+        pruning_fn: str,
+        amount: float,
+        at_epoch: int,
+        pruning_norm: int | float | None,
+        pruning_dim: int | None,
+        verbose: int,
     ) -> None:
         """Zero `amount` (a fraction) of the hidden weights before epoch `at_epoch` trains.
 
         Unstructured pruning ranks single weights across all hidden layers together;
         structured pruning (`ln_structured` with `pruning_norm`, `pruning_dim=0`) removes
-        whole rows, i.e. hidden units, in each layer separately.
+        whole rows, i.e. hidden units, in each layer separately. The arguments are checked
+        with the config (training/checks.py), before this class is built.
         """
-        if pruning_fn not in PRUNING_FNS:
-            raise ConfigError(
-                f"HiddenLayerPruning's pruning_fn is {pruning_fn!r}; "
-                f"allowed values: {', '.join(PRUNING_FNS)}"
-            )
         self.at_epoch = at_epoch
         super().__init__(
             pruning_fn=pruning_fn,
@@ -65,10 +58,8 @@ class HiddenLayerPruning(ModelPruning):
         """ModelPruning would prune here; this class prunes at the epoch's start instead."""
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
-        # What to prune is a list of modules, which a config cannot name; an empty list would
-        # make ModelPruning prune every parameter.
-        linears = hidden_linears(pl_module)
-        if not linears:
-            raise ConfigError("pruning acts on hidden layers, but model.hidden_sizes is empty")
-        self._parameters_to_prune = [(linear, "weight") for linear in linears]
+        # What to prune is a list of modules, which a config cannot name. (An empty list would
+        # make ModelPruning prune every parameter: the config check refuses a model without
+        # hidden layers.)
+        self._parameters_to_prune = [(linear, "weight") for linear in hidden_linears(pl_module)]
         super().setup(trainer, pl_module, stage)

@@ -11,8 +11,8 @@ from torch import nn
 def hidden_linears(root: nn.Module) -> list[nn.Linear]:
     """The Linear layers inside the MLP's hidden blocks (`hidden_0`, `hidden_1`, ...).
 
-    The output layer is left out: max-norm bounds hidden units (seed 003), and pruning the
-    output layer would delete classes rather than features.
+    The output layer is left out: max-norm bounds hidden units (Srivastava et al. 2014), and
+    pruning the output layer would delete classes rather than features.
     """
     return [
         module

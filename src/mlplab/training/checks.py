@@ -1,0 +1,163 @@
+"""Check a whole run config before any work starts, so a typo costs a second, not a run.
+
+`validate` types the config by the schema, then runs each layer's rules: the data node's
+(data/checks.py), the model's (models/checks.py) and those of training below (optimizer,
+scheduler, callbacks, trainer, LR finder). Nothing here imports torch or Lightning.
+"""
+
+from __future__ import annotations
+
+from omegaconf import DictConfig
+
+from mlplab.config.rules import (
+    check_target,
+    entry,
+    is_int,
+    is_positive,
+    is_probability,
+    one_of,
+    require,
+    typed,
+)
+from mlplab.config.schema import Config
+from mlplab.data.checks import check_data
+from mlplab.errors import ConfigError
+from mlplab.models.checks import check_model, check_objective_node
+from mlplab.models.schedules import AUTO, AUTO_KEYS
+
+# The torch.nn.utils.prune functions HiddenLayerPruning takes (training/pruning.py); named here,
+# free of Lightning, so a typo is caught before anything heavy is imported.
+PRUNING_FNS = ("l1_unstructured", "ln_structured", "random_unstructured", "random_structured")
+
+
+def validate(cfg: DictConfig) -> DictConfig:
+    """Return `cfg` typed by the schema and range-checked; raise ConfigError naming the key."""
+    checked = typed(cfg, Config)
+    require(checked.seed >= 0, "seed", checked.seed, "an integer >= 0")
+    check_data(checked.data)
+    check_model(checked.model)
+    check_objective_node(checked.objective)
+    _check_batchnorm_batch(checked)
+    _check_optimisation(checked)
+    _check_trainer(checked.trainer)
+    batch = checked.evaluate.batch_size
+    require(batch >= 1, "evaluate.batch_size", batch, "an integer >= 1")
+    _check_lr_find(checked.lr_find, checked.trainer)
+    _check_callbacks(checked)
+    return checked
+
+
+def world_size(trainer: DictConfig) -> int:
+    """Ranks of a run: devices x nodes (a device list or `auto` counts as one here)."""
+    devices = entry(trainer, "devices", "trainer")
+    return devices * entry(trainer, "num_nodes", "trainer") if is_int(devices) else 1
+
+
+def _check_batchnorm_batch(cfg: DictConfig) -> None:
+    """BatchNorm's training statistics need at least two rows in each rank's batch."""
+    if cfg.model.norm != "batchnorm":
+        return
+    ranks = world_size(cfg.trainer)
+    if cfg.data.batch_size // max(ranks, 1) < 2:
+        raise ConfigError(
+            f"config key 'data.batch_size' is {cfg.data.batch_size}, which gives each of "
+            f"{ranks} rank(s) fewer than 2 rows: model.norm=batchnorm needs at least 2 per "
+            "rank; raise data.batch_size or use model.norm=layernorm or none"
+        )
+
+
+def _check_optimisation(cfg: DictConfig) -> None:
+    """Optimizer, scheduler (only `total_steps` and `max_lr` may be auto), penalties."""
+    check_target("optimizer", cfg.optimizer)
+    lr = cfg.optimizer.get("lr")
+    require(is_positive(lr), "optimizer.lr", lr, "a learning rate > 0")
+    one_of("scheduler.interval", cfg.scheduler.interval, ("epoch", "step"))
+    if cfg.scheduler.scheduler is not None:
+        check_target("scheduler.scheduler", cfg.scheduler.scheduler)
+        for key, value in cfg.scheduler.scheduler.items():
+            if value == AUTO and key not in AUTO_KEYS:
+                raise ConfigError(
+                    f"config key 'scheduler.scheduler.{key}' is 'auto'; only "
+                    f"{' and '.join(AUTO_KEYS)} may be auto"
+                )
+    for key in ("l1", "l2"):
+        value = cfg.regularization[key]
+        require(value >= 0, f"regularization.{key}", value, "a coefficient >= 0 (0 is off)")
+
+
+def _check_trainer(trainer: DictConfig) -> None:
+    check_target("trainer", trainer)
+    epochs = entry(trainer, "max_epochs", "trainer")
+    require(is_int(epochs) and epochs >= 1, "trainer.max_epochs", epochs, "an integer >= 1")
+    clip = entry(trainer, "gradient_clip_val", "trainer")
+    ok = clip is None or (is_positive(clip) or clip == 0)
+    require(ok, "trainer.gradient_clip_val", clip, "null or a number >= 0")
+    algorithm = entry(trainer, "gradient_clip_algorithm", "trainer")
+    one_of("trainer.gradient_clip_algorithm", algorithm, ("norm", "value"))
+
+
+def _check_lr_find(find: DictConfig, trainer: DictConfig) -> None:
+    require(find.min_lr > 0, "lr_find.min_lr", find.min_lr, "a learning rate > 0")
+    require(find.max_lr > find.min_lr, "lr_find.max_lr", find.max_lr, "> lr_find.min_lr")
+    # Lightning's suggestion skips the first 10 and the last point and needs 2 more.
+    steps = find.num_training
+    require(steps >= 13, "lr_find.num_training", steps, "an integer >= 13")
+    one_of("lr_find.mode", find.mode, ("exponential", "linear"))
+    threshold = find.early_stop_threshold
+    need = "null (never stop) or a loss ratio > 1"
+    require(threshold is None or threshold > 1, "lr_find.early_stop_threshold", threshold, need)
+    if find.apply:
+        devices = entry(trainer, "devices", "trainer")
+        need = "1 (and trainer.num_nodes 1) with lr_find.apply: the range test runs on one device"
+        require(world_size(trainer) == 1 and devices == 1, "trainer.devices", devices, need)
+
+
+def _check_callbacks(cfg: DictConfig) -> None:
+    """Every entry is instantiable; our weight-shaping callbacks' arguments are in range."""
+    for group in ("callbacks", "logger"):
+        for name, node in cfg[group].items():
+            if node is not None:
+                check_target(f"{group}.{name}", node)
+    entries = {name: node for name, node in cfg.callbacks.items() if node is not None}
+    kinds = {name: node._target_.rsplit(".", 1)[-1] for name, node in entries.items()}
+    epochs = cfg.trainer.max_epochs
+    for name, node in entries.items():
+        key = f"callbacks.{name}"
+        if kinds[name] == "MaxNorm":
+            bound = entry(node, "max_norm", key)
+            require(is_positive(bound), f"{key}.max_norm", bound, "a norm bound > 0 (c = 3-4)")
+        elif kinds[name] in ("AveragedWeights", "StochasticWeightAveraging"):
+            stoppers = [n for n, kind in kinds.items() if kind == "EarlyStopping"]
+            if stoppers:
+                raise ConfigError(
+                    f"config key '{key}' needs callbacks.{stoppers[0]}=null: SWA "
+                    "averages only in runs that reach trainer.max_epochs"
+                )
+            _check_swa(key, node, epochs)
+        elif kinds[name] == "HiddenLayerPruning":
+            if not cfg.model.hidden_sizes:
+                raise ConfigError(f"config key '{key}' prunes hidden layers; none exist")
+            _check_pruning(key, node, epochs)
+
+
+def _check_swa(key: str, node: DictConfig, epochs: int) -> None:
+    lrs = entry(node, "swa_lrs", key)
+    require(is_positive(lrs), f"{key}.swa_lrs", lrs, "> 0")
+    start = entry(node, "swa_epoch_start", key)
+    ok = 0 < start <= 1 if isinstance(start, float) else is_int(start) and 1 <= start <= epochs
+    need = f"a fraction in (0, 1] of trainer.max_epochs, or an epoch in 1..{epochs}"
+    require(ok, f"{key}.swa_epoch_start", start, need)
+
+
+def _check_pruning(key: str, node: DictConfig, epochs: int) -> None:
+    function = entry(node, "pruning_fn", key)
+    one_of(f"{key}.pruning_fn", function, PRUNING_FNS)
+    amount, at_epoch = entry(node, "amount", key), entry(node, "at_epoch", key)
+    ok = is_probability(amount) and amount > 0
+    require(ok, f"{key}.amount", amount, "a fraction in (0, 1) of the hidden weights")
+    need = f"an epoch in 0..{epochs - 1} (trainer.max_epochs is {epochs})"
+    require(is_int(at_epoch) and 0 <= at_epoch < epochs, f"{key}.at_epoch", at_epoch, need)
+    if function.endswith("_structured") and entry(node, "pruning_dim", key) is None:
+        raise ConfigError(f"config key '{key}.pruning_dim' is missing; 0 prunes whole hidden units")
+    if function == "ln_structured" and entry(node, "pruning_norm", key) is None:
+        raise ConfigError(f"config key '{key}.pruning_norm' is missing, e.g. 2 for the L2 norm")
