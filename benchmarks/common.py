@@ -6,9 +6,10 @@ import argparse
 import contextlib
 import resource
 from pathlib import Path
+from typing import Any, cast
 
 from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = "synthetic_classification"
@@ -22,6 +23,11 @@ def child_args(*extra: str) -> argparse.Namespace:
     for name in ("--data-dir", "--out", *extra):
         parser.add_argument(name, required=True)
     return parser.parse_args()
+
+
+def plain(node: DictConfig) -> dict[str, Any]:
+    """A config node as the plain dict that mlplab's functions take."""
+    return cast(dict[str, Any], OmegaConf.to_container(node))
 
 
 def bench_config(

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from omegaconf import OmegaConf
-
-from benchmarks.common import bench_config, child_args, peak_rss_bytes, rss_bytes
+from benchmarks.common import bench_config, child_args, peak_rss_bytes, plain, rss_bytes
 
 
 def main() -> None:
@@ -20,8 +18,9 @@ def main() -> None:
 
     baseline = rss_bytes()
     start = time.perf_counter()
-    source, split = OmegaConf.to_container(cfg.data.source), OmegaConf.to_container(cfg.data.split)
-    directory = prepare(cfg.paths.data_dir, cfg.data.name, source, split)
+    directory = prepare(
+        cfg.paths.data_dir, cfg.data.name, plain(cfg.data.source), plain(cfg.data.split)
+    )
     seconds = time.perf_counter() - start
     disk = sum((directory / name).stat().st_size for name in ("X.npy", "y.npy"))
     result = {

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from omegaconf import OmegaConf
 
-from benchmarks.common import bench_config, child_args
+from benchmarks.common import bench_config, child_args, plain
 from mlplab.data.scaling import fit_scaling
 from mlplab.data.split import split_rows
 from mlplab.data.store import read_prepared
@@ -28,14 +28,15 @@ def main() -> None:
 
     data = read_prepared(f"{cfg.paths.data_dir}/{cfg.data.name}")
     X, Y = data.X, data.y
-    train_rows = split_rows(Y, data.meta["task"], OmegaConf.to_container(cfg.data.split)).train
+    train_rows = split_rows(Y, data.meta["task"], plain(cfg.data.split)).train
     shift, scale = (torch.from_numpy(a) for a in fit_scaling(cfg.data.scaling, X, train_rows))
     n_classes = len(data.meta["class_names"])
-    net = build_mlp(spec_from_config(OmegaConf.to_container(cfg.model), X.shape[1], n_classes))
+    net = build_mlp(spec_from_config(plain(cfg.model), X.shape[1], n_classes))
     decay = [p for p in net.parameters() if p.ndim >= 2]
     no_decay = [p for p in net.parameters() if p.ndim < 2]
+    groups: list[dict[str, Any]] = [{"params": decay}, {"params": no_decay, "weight_decay": 0.0}]
     optimizer = torch.optim.AdamW(
-        [{"params": decay}, {"params": no_decay, "weight_decay": 0.0}],
+        groups,
         lr=cfg.optimizer.lr,
         weight_decay=cfg.optimizer.weight_decay,
     )

@@ -21,7 +21,7 @@ def main(cfg: DictConfig) -> None:
     )
     write_evaluation(evaluation, run_dir())
     scalars = {k: v for k, v in evaluation.metrics.items() if isinstance(v, float)}
-    print("test " + ", ".join(f"{k} {v:.4f}" for k, v in scalars.items()))
+    print(", ".join(f"{k} {v:.4f}" for k, v in scalars.items()))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,10 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
     repo = copy_repo(tmp_path_factory.mktemp("repo"))
-    run(["make", "repro", f"VENV={Path(sys.prefix)}"], cwd=repo)
+    # The test's own venv, never reinstalled from the copy (-o: its install stamp is current),
+    # or an edited pyproject.toml would point the venv's editable install at this copy.
+    venv = Path(sys.prefix)
+    run(["make", "-o", str(venv / ".mlplab-installed"), "repro", f"VENV={venv}"], cwd=repo)
     return repo
 
 

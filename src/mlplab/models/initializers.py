@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 if TYPE_CHECKING:
     from torch import nn
@@ -46,7 +46,8 @@ AUTO_SCHEME: dict[str, str] = {
 
 # Orthogonal init's gain: torch.nn.init.calculate_gain's name for each activation. The ReLU
 # family takes ReLU's sqrt(2); ELU takes 1, as LeCun does for it under `auto`.
-GAIN_NONLINEARITY: dict[str, str] = {
+Nonlinearity = Literal["relu", "leaky_relu", "selu", "linear", "tanh", "sigmoid"]
+GAIN_NONLINEARITY: dict[str, Nonlinearity] = {
     **{name: "relu" for name, scheme in AUTO_SCHEME.items() if scheme == "he"},
     "leaky_relu": "leaky_relu",
     "selu": "selu",
@@ -71,7 +72,7 @@ def activation_gain(activation: str, activation_args: Mapping[str, Any]) -> floa
 
     nonlinearity = GAIN_NONLINEARITY[activation]
     if nonlinearity == "leaky_relu":  # the slope the layer really has, torch's default included
-        slope = make_activation(activation, activation_args).negative_slope
+        slope = cast("nn.LeakyReLU", make_activation(activation, activation_args)).negative_slope
         return calculate_gain(nonlinearity, slope)
     return calculate_gain(nonlinearity)
 

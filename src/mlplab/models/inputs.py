@@ -26,6 +26,7 @@ def input_layers(
         return OrderedDict()
     # The table keeps nn.Embedding's N(0, 1) init, as makemore's C = randn(vocab, dim) does:
     # `model.init` describes Linear weights, whose fans an embedding table does not have.
+    assert vocab_size is not None and embedding_dim is not None, "token inputs need both sizes"
     return OrderedDict(embedding=nn.Embedding(vocab_size, embedding_dim), flatten=nn.Flatten())
 
 
@@ -35,4 +36,5 @@ def input_width(
     """The width of what the first hidden block receives."""
     if kind == "dense":
         return in_features
+    assert context_length is not None and embedding_dim is not None, "token inputs need both sizes"
     return context_length * embedding_dim

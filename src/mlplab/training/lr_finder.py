@@ -66,6 +66,7 @@ def range_test(
             early_stop_threshold=settings.early_stop_threshold,
             update_attr=False,
         )
+    assert finder is not None, "Lightning skips the range test under trainer.fast_dev_run"
     for metric in model.modules():  # the test's training steps fed the epoch means
         if isinstance(metric, Metric):
             metric.reset()
@@ -88,9 +89,9 @@ def apply_suggestion(
     """
     suggestion = range_test(cfg, model, datamodule, out_dir)
     if suggestion is None:
-        log.warning("lr_find.apply: keeping optimizer.lr=%g", model.hparams.optimizer["lr"])
+        log.warning("lr_find.apply: keeping optimizer.lr=%g", model.hparams["optimizer"]["lr"])
         return
-    model.hparams.optimizer["lr"] = suggestion
+    model.hparams["optimizer"]["lr"] = suggestion
 
 
 def find_lr(cfg: DictConfig, run_dir: Path) -> float | None:

@@ -21,6 +21,8 @@ from mlplab.training.weights import hidden_linears
 
 
 class HiddenLayerPruning(ModelPruning):
+    amount: float  # a fraction, never ModelPruning's per-epoch callable
+
     def __init__(
         self,
         pruning_fn: str,
@@ -46,7 +48,8 @@ class HiddenLayerPruning(ModelPruning):
             make_pruning_permanent=True,
             use_lottery_ticket_hypothesis=False,
             pruning_dim=pruning_dim,
-            pruning_norm=pruning_norm,
+            # Lightning annotates an int; torch's ln_structured takes any norm order (inf too).
+            pruning_norm=pruning_norm,  # type: ignore[arg-type]
             verbose=verbose,
         )
 
