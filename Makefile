@@ -20,6 +20,9 @@ install: $(STAMP)  ## create .venv (or VENV=...) from requirements.lock; every t
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements.lock
+	# The lock's torch is this machine's CPU wheel on 3.11 (nothing more to install); on 3.12+
+	# pip takes PyPI's CUDA build, whose nvidia-* libraries this resolves (several GB).
+	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python -m pip check
 	touch $@
@@ -54,14 +57,11 @@ format: install  ## ruff check --fix, then ruff format
 params: install  ## regenerate params.yaml from configs/
 	$(BIN)/python -m mlplab.config.params
 
-# pip freeze sees one Python's packages: lines with an environment marker (torch's CUDA
-# libraries for Pythons without the local CPU wheel) are kept from the old lock as they are.
 lock:  ## re-resolve the lock in a throwaway venv (needs the package registry)
 	rm -rf /tmp/mlplab-lock && $(PYTHON) -m venv /tmp/mlplab-lock
 	/tmp/mlplab-lock/bin/pip install --quiet -e '.[dev]'
 	{ head -2 requirements.lock; /tmp/mlplab-lock/bin/pip freeze --all --exclude pip --exclude-editable \
-	  | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; sed -n '/^# torch.s CUDA/,$$p' requirements.lock; \
-	  } > requirements.lock.tmp
+	  | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > requirements.lock.tmp
 	mv requirements.lock.tmp requirements.lock
 
 clean:  ## remove .venv (or VENV=...), logs/, outputs/ and the tool caches

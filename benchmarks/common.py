@@ -6,10 +6,9 @@ import argparse
 import contextlib
 import resource
 from pathlib import Path
-from typing import Any, cast
 
 from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = "synthetic_classification"
@@ -23,11 +22,6 @@ def child_args(*extra: str) -> argparse.Namespace:
     for name in ("--data-dir", "--out", *extra):
         parser.add_argument(name, required=True)
     return parser.parse_args()
-
-
-def plain(node: DictConfig) -> dict[str, Any]:
-    """A config node as the plain dict that mlplab's functions take."""
-    return cast(dict[str, Any], OmegaConf.to_container(node))
 
 
 def bench_config(

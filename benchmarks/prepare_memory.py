@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import time
 
-from benchmarks.common import bench_config, child_args, peak_rss_bytes, plain, rss_bytes
+from benchmarks.common import bench_config, child_args, peak_rss_bytes, rss_bytes
+from mlplab.config.rules import plain
 
 
 def main() -> None:

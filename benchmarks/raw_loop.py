@@ -13,7 +13,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from benchmarks.common import bench_config, child_args, plain
+from benchmarks.common import bench_config, child_args
+from mlplab.config.rules import plain
 from mlplab.data.scaling import fit_scaling
 from mlplab.data.split import split_rows
 from mlplab.data.store import read_prepared

@@ -1,9 +1,10 @@
 """Score a checkpoint on its test split: python src/evaluate.py evaluate.checkpoint=PATH."""
 
 import hydra
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from mlplab.cli import run_dir, user_errors_exit
+from mlplab.config.rules import plain
 from mlplab.training.checks import validate
 
 
@@ -16,7 +17,7 @@ def main(cfg: DictConfig) -> None:
     evaluation = evaluate_checkpoint(
         cfg.evaluate.checkpoint,
         f"{cfg.paths.data_dir}/{cfg.data.name}",
-        OmegaConf.to_container(cfg.data.split),
+        plain(cfg.data.split),
         cfg.evaluate.batch_size,
     )
     write_evaluation(evaluation, run_dir())

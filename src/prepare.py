@@ -1,9 +1,10 @@
 """Prepare a dataset: python src/prepare.py data=circles -> data/prepared/circles/."""
 
 import hydra
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from mlplab.cli import user_errors_exit
+from mlplab.config.rules import plain
 from mlplab.data.checks import validate_data
 
 
@@ -13,7 +14,7 @@ def main(cfg: DictConfig) -> None:
     cfg = validate_data(cfg)
     from mlplab.data.store import prepare
 
-    data = OmegaConf.to_container(cfg.data)
+    data = plain(cfg.data)
     prepare(cfg.paths.data_dir, data["name"], data["source"], data["split"])
 
 

@@ -43,13 +43,17 @@ def uncovered(files: set[Path], deps: list[str]) -> list[str]:
 @pytest.mark.parametrize("name", sorted(STAGES))
 def test_each_stage_lists_every_module_it_runs_as_a_dep(name):
     missing = uncovered(stage_files(name), STAGES[name]["deps"])
-    assert not missing, f"dvc.yaml stage {name!r} runs these files but does not list them: {missing}"
+    assert not missing, (
+        f"dvc.yaml stage {name!r} runs these files but does not list them: {missing}"
+    )
 
 
 def test_a_data_module_missing_from_prepare_deps_is_caught():
     deps = [d for d in STAGES["prepare"]["deps"] if d != "src/mlplab/data"]
     deps += [
-        str(p.relative_to(REPO)) for p in (SRC / "mlplab" / "data").glob("*.py") if p.stem != "split"
+        str(p.relative_to(REPO))
+        for p in (SRC / "mlplab" / "data").glob("*.py")
+        if p.stem != "split"
     ]
     assert uncovered(stage_files("prepare"), deps) == ["src/mlplab/data/split.py"]
 

@@ -33,7 +33,9 @@ def test_imports_only_go_down_the_layers(module):
 
 def test_data_and_models_do_not_import_each_other():
     for a, b in (("data", "models"), ("models", "data")):
-        crossing = [m for m in modules() if f".{a}." in m and any(f".{b}." in d for d in edges()[m])]
+        crossing = [
+            m for m in modules() if f".{a}." in m and any(f".{b}." in d for d in edges()[m])
+        ]
         assert not crossing, f"{crossing} import mlplab.{b}"
 
 

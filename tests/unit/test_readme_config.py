@@ -98,4 +98,6 @@ def test_readme_default_equals_the_composed_config(key, stated, presets):
     else:
         actual = OmegaConf.select(OmegaConf.create(cfg), key, default="<absent>")
         actual = OmegaConf.to_container(actual) if OmegaConf.is_config(actual) else actual
-    assert same(stated, actual), f"README says {key} defaults to {stated!r}; configs/ say {actual!r}"
+    assert same(stated, actual), (
+        f"README says {key} defaults to {stated!r}; configs/ say {actual!r}"
+    )

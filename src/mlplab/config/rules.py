@@ -9,7 +9,7 @@ what is allowed.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -28,7 +28,12 @@ def typed(cfg: DictConfig, schema: type) -> DictConfig:
         OmegaConf.to_container(merged, throw_on_missing=True)
     except OmegaConfBaseException as err:
         raise ConfigError(describe(err)) from None
-    return merged
+    return cast(DictConfig, merged)
+
+
+def plain(node: DictConfig) -> dict[str, Any]:
+    """A config node as the plain dict the package's functions take (interpolations resolved)."""
+    return cast(dict[str, Any], OmegaConf.to_container(node, resolve=True))
 
 
 def describe(err: OmegaConfBaseException) -> str:

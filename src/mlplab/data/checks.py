@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from mlplab.config.rules import one_of, require, typed
+from mlplab.config.rules import one_of, plain, require, typed
 from mlplab.config.schema import Config
 from mlplab.data.scaling import SCALINGS
 from mlplab.data.sources import check_source_args
@@ -13,7 +13,7 @@ from mlplab.data.split import check_split_parts
 
 def check_data(data: DictConfig) -> None:
     """Raise ConfigError naming the first bad `data.*` key."""
-    check_source_args(data.name, OmegaConf.to_container(data.source))
+    check_source_args(data.name, plain(data.source))
     one_of("data.scaling", data.scaling, SCALINGS)
     one_of("data.target_scaling", data.target_scaling, SCALINGS)
     for key in ("noise_std", "mixup_alpha"):

@@ -35,27 +35,27 @@ class ArrayDataModule(L.LightningDataModule):
     ) -> None:
         super().__init__()
         self.directory = Path(data_dir) / name
-        self.data_dir, self.name, self.source = data_dir, name, source
+        self.data_dir, self.dataset, self.source = data_dir, name, source
         self.split_cfg, self.scaling, self.batch_size, self.seed = split, scaling, batch_size, seed
         self.target_scaling = target_scaling
         self.augment = augment
         self.augmenter: Augmenter | None = None
         self.prepared: Prepared | None = None
-        self.split: Split | None = None
+        self._split: Split | None = None
 
     def prepare_data(self) -> None:
         """Prepare the dataset if it is missing or was made from another source config."""
-        prepare(self.data_dir, self.name, self.source, self.split_cfg, force=False)
+        prepare(self.data_dir, self.dataset, self.source, self.split_cfg, force=False)
 
     def setup(self, stage: str | None = None) -> None:
         if self.prepared is not None:
             return
         self.prepared = read_prepared(self.directory)
-        self.split = split_rows(self.prepared.y, self.prepared.meta["task"], self.split_cfg)
+        self._split = split_rows(self.prepared.y, self.prepared.meta["task"], self.split_cfg)
         # The launcher's RANK/LOCAL_RANK: setup() runs before the Trainer connects the ranks.
         log.info(
             "rank %d: split %s train/val/test = %d/%d/%d",
-            rank_zero_only.rank,
+            getattr(rank_zero_only, "rank", 0),
             self.split.digest(),
             *self.split.sizes(),
         )
@@ -78,17 +78,22 @@ class ArrayDataModule(L.LightningDataModule):
         return self.augmenter(*batch)
 
     @property
+    def split(self) -> Split:
+        assert self._split is not None, "call setup() first"
+        return self._split
+
+    @property
     def meta(self) -> dict[str, Any]:
         assert self.prepared is not None, "call setup() first"
         return self.prepared.meta
 
     def scaling_stats(self) -> tuple[np.ndarray, np.ndarray]:
-        assert self.prepared is not None and self.split is not None, "call setup() first"
+        assert self.prepared is not None, "call setup() first"
         return fit_scaling(self.scaling, self.prepared.X, self.split.train)
 
     def target_scaling_stats(self) -> tuple[np.ndarray, np.ndarray]:
         """Regression targets are standardised on the train split like the features."""
-        assert self.prepared is not None and self.split is not None, "call setup() first"
+        assert self.prepared is not None, "call setup() first"
         y = self.prepared.y
         return fit_scaling(self.target_scaling, y.reshape(len(y), -1), self.split.train)
 

@@ -39,7 +39,7 @@ def source_record(
     name: str, args: dict[str, Any], split: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """What meta.json stores to tell whether prepared arrays match the current config."""
-    record = {"name": name, "args": dict(sorted(args.items()))}
+    record: dict[str, Any] = {"name": name, "args": dict(sorted(args.items()))}
     if split is not None:
         record["split"] = dict(sorted(split.items()))
     if isinstance(args.get("path"), str):  # a file source: an edited file is a new source
@@ -88,10 +88,14 @@ def write_prepared(
     """
     with atomic_dir(directory) as tmp:
         if dataset.chunks is None:
+            assert dataset.X is not None and dataset.y is not None, (
+                "a Dataset holds arrays or chunks"
+            )
             np.save(tmp / "X.npy", dataset.X)
             np.save(tmp / "y.npy", dataset.y)
         else:
-            _write_chunks(tmp, dataset.chunks, int(dataset.n_rows))
+            assert dataset.n_rows is not None, "chunked data announces its row count"
+            _write_chunks(tmp, dataset.chunks, dataset.n_rows)
         X = np.load(tmp / "X.npy", mmap_mode="r")
         y = np.load(tmp / "y.npy", mmap_mode="r")
         meta = {**dataset.meta, "n_rows": int(X.shape[0]), "n_features": int(X.shape[1])}

@@ -125,8 +125,8 @@ def handle_missing(
 
 def load_file(
     fmt: str,
-    path: str | None,
-    target: str | None,
+    path: str,
+    target: str,
     features: list[str] | None,
     drop: list[str] | None,
     task: str,
@@ -134,8 +134,13 @@ def load_file(
     categorical: list[str] | None,
     split: dict[str, Any] | None,
 ) -> Dataset:
-    """The file sources' work (see file_sources.table_file for the arguments)."""
-    for key, value, what in (("path", path, "file to read"), ("target", target, "target column")):
+    """The file sources' work (see file_sources.table_file for the arguments). `path` and
+    `target` may arrive from the config as anything: they are checked to be text first."""
+    given: tuple[tuple[str, object, str], ...] = (
+        ("path", path, "file to read"),
+        ("target", target, "target column"),
+    )
+    for key, value, what in given:
         if not isinstance(value, str) or not value:
             raise ConfigError(f"config key 'data.source.{key}' is {value!r}; give the {what}")
     _check_choice("task", task, TASK_CHOICES)

@@ -54,9 +54,9 @@ def evaluate_checkpoint(
     model = load_checkpoint(ckpt_path)
     prepared = read_prepared(data_dir)
     parts = split_rows(prepared.y, prepared.meta["task"], split)
-    if model.hparams.split_digest != parts.digest():
+    if model.hparams["split_digest"] != parts.digest():
         raise DataError(
-            f"checkpoint {ckpt_path} was trained on split {model.hparams.split_digest}, but the "
+            f"checkpoint {ckpt_path} was trained on split {model.hparams['split_digest']}, but the "
             f"data and data.split config give split {parts.digest()}; evaluate with the "
             "config the checkpoint was trained with"
         )
@@ -70,7 +70,7 @@ def score_rows(
     outputs = predict_outputs(model, X, rows, batch_size)
     targets = torch.from_numpy(np.asarray(y[rows]))
     loss = float(model.task.loss(outputs, model.to_model_units(targets)))
-    scores = model.task.score(model.to_target_units(outputs), targets, model.hparams.meta)
+    scores = model.task.score(model.to_target_units(outputs), targets, model.hparams["meta"])
     metrics = {"test/loss": loss, **scores.metrics, "n_test": len(rows)}
     return Evaluation(rows=rows, metrics=metrics, table=scores.table, confusion=scores.confusion)
 

@@ -36,7 +36,7 @@ def predict_table(
 ) -> pd.DataFrame:
     """The input's non-feature columns (IDs, labels: what names a row), in input order, then
     the prediction columns."""
-    encoding = encoding_of(model.hparams.meta)
+    encoding = encoding_of(model.hparams["meta"])
     X = encoding.transform(frame, source)
     if X.shape[1] != model.spec.in_features:
         raise DataError(
@@ -46,7 +46,7 @@ def predict_table(
     if model.spec.input_kind == "embedding":  # token ids, not measurements
         X = X.astype(np.int64)
     outputs = predict_outputs(model, X, np.arange(len(X)), batch_size)
-    predicted = model.task.predictions(model.to_target_units(outputs), model.hparams.meta)
+    predicted = model.task.predictions(model.to_target_units(outputs), model.hparams["meta"])
     kept = [c for c in frame.columns if c not in encoding.features]
     clash = [c for c in kept if c in predicted]
     if clash:
@@ -64,7 +64,7 @@ def predict_file(
 ) -> pd.DataFrame:
     """Read `input_path` (CSV, or Parquet by suffix) and predict every row with the checkpoint."""
     model = load_checkpoint(ckpt_path)
-    encoding = encoding_of(model.hparams.meta)
+    encoding = encoding_of(model.hparams["meta"])
     frame = read_table(input_path, file_format(input_path), encoding.categories, key="input")
     return predict_table(model, frame, str(input_path), batch_size)
 

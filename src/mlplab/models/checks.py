@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from omegaconf import DictConfig, ListConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig
 
-from mlplab.config.rules import is_probability, one_of, require
+from mlplab.config.rules import is_probability, one_of, plain, require
 from mlplab.errors import ConfigError
 from mlplab.models.activations import ACTIVATIONS, check_activation_args
 from mlplab.models.dropout import DROPOUT_CHOICES
@@ -27,7 +27,7 @@ def check_model(model: DictConfig) -> None:
     for i, width in enumerate(model.hidden_sizes):
         require(width >= 1, f"model.hidden_sizes[{i}]", width, "a width >= 1")
     one_of("model.activation", model.activation, ACTIVATIONS)
-    check_activation_args(model.activation, OmegaConf.to_container(model.activation_args))
+    check_activation_args(model.activation, plain(model.activation_args))
     one_of("model.norm", model.norm, NORMS)
     one_of("model.norm_position", model.norm_position, NORM_POSITIONS)
     _check_dropout(model.dropout, len(model.hidden_sizes))

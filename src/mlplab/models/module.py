@@ -6,7 +6,7 @@ config, split digest) is saved as hyperparameters; the scaling statistics are bu
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import lightning as L
 import numpy as np
@@ -24,6 +24,12 @@ STAGES = ("train", "val", "test")
 
 
 class MLPModule(L.LightningModule):
+    # Buffers (register_buffer below): the scaling statistics every checkpoint carries.
+    input_shift: torch.Tensor
+    input_scale: torch.Tensor
+    target_shift: torch.Tensor
+    target_scale: torch.Tensor
+
     def __init__(
         self,
         spec: dict[str, Any],
@@ -92,7 +98,7 @@ class MLPModule(L.LightningModule):
         loss = self.task.loss(outputs, self.to_model_units(y))
         if penalty is not None:  # training only: train/loss is the total that is minimised
             loss = loss + penalty
-        mean_loss = self.losses[f"{stage}_loss"]
+        mean_loss = cast(MeanMetric, self.losses[f"{stage}_loss"])
         mean_loss.update(loss.detach(), weight=len(y))
         self.log(f"{stage}/loss", mean_loss, on_step=False, on_epoch=True, prog_bar=stage != "test")
         if stage != "train":
@@ -102,15 +108,16 @@ class MLPModule(L.LightningModule):
         return loss
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
-        reg = self.hparams.regularization
+        reg = self.hparams["regularization"]
         terms = penalties(self._weight_matrices(), reg["l1"], reg["l2"])
         if not terms:
             return self._step(batch, "train")
         penalty = torch.stack(list(terms.values())).sum()
         loss = self._step(batch, "train", penalty)
         for name, value in {"data_loss": loss - penalty, **terms}.items():
-            self.loss_parts[name].update(value.detach(), weight=len(batch[1]))
-            self.log(f"train/{name}", self.loss_parts[name], on_step=False, on_epoch=True)
+            part = cast(MeanMetric, self.loss_parts[name])
+            part.update(value.detach(), weight=len(batch[1]))
+            self.log(f"train/{name}", part, on_step=False, on_epoch=True)
         return loss
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
@@ -138,8 +145,8 @@ class MLPModule(L.LightningModule):
         ]
 
     def configure_optimizers(self) -> Any:
-        optimizer = instantiate(self.hparams.optimizer)(self._param_groups())
-        schedule = self.hparams.scheduler
+        optimizer = instantiate(self.hparams["optimizer"])(self._param_groups())
+        schedule = self.hparams["scheduler"]
         if schedule["scheduler"] is None:  # a constant learning rate
             return optimizer
         interval = schedule["interval"]
@@ -159,4 +166,5 @@ class MLPModule(L.LightningModule):
         """How often the scheduler steps in this run: what `total_steps: auto` stands for."""
         if interval == "step":
             return int(self.trainer.estimated_stepping_batches)
-        return int(self.trainer.max_epochs)
+        assert self.trainer.max_epochs is not None, "trainer.max_epochs is always configured"
+        return self.trainer.max_epochs

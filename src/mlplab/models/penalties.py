@@ -11,7 +11,7 @@ rescaled per parameter by the adaptive step; AdamW's decoupled `optimizer.weight
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import torch
 
@@ -28,7 +28,7 @@ def l2_penalty(weights: Iterable[torch.Tensor], coefficient: float) -> torch.Ten
     return coefficient * _total(w.square().sum() for w in weights)
 
 
-def penalties(weights: list[torch.Tensor], l1: float, l2: float) -> dict[str, torch.Tensor]:
+def penalties(weights: Sequence[torch.Tensor], l1: float, l2: float) -> dict[str, torch.Tensor]:
     """The switched-on penalties by log name; empty when both coefficients are 0."""
     terms: dict[str, torch.Tensor] = {}
     if l1 > 0:

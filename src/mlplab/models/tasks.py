@@ -16,6 +16,7 @@ report. A new task is one subclass registered in TASKS.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +30,11 @@ from torchmetrics.functional import classification as FC
 
 from mlplab.models.objectives import Objective
 
-BOUND_FUNCTIONS = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "softplus": F.softplus}
+BOUND_FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "tanh": torch.tanh,
+    "sigmoid": torch.sigmoid,
+    "softplus": F.softplus,
+}
 
 Columns = dict[str, Any]  # column name -> one value per row (a list or a 1-D array)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import lightning as L
 import torch
+from lightning.pytorch.callbacks import ModelCheckpoint
 
 from mlplab.atomic import write_json, write_text
 from mlplab.training.weights import weight_sparsity
@@ -81,7 +82,7 @@ def _metrics(row: dict[str, float]) -> dict[str, float]:
 def _evaluated_weights(trainer: L.Trainer) -> dict[str, torch.Tensor]:
     """The weights the test and evaluate stages score: the best checkpoint's, else the final."""
     checkpoint = trainer.checkpoint_callback
-    if checkpoint is not None and checkpoint.best_model_path:
+    if isinstance(checkpoint, ModelCheckpoint) and checkpoint.best_model_path:
         saved = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
         return saved["state_dict"]
     return trainer.lightning_module.state_dict()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lightning.pytorch.callbacks import ModelCheckpoint
 from omegaconf import DictConfig
 
 from mlplab.training.assemble import build_callbacks, build_loggers, build_trainer
@@ -26,6 +27,7 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     trainer = build_trainer(cfg.trainer, callbacks, loggers)
     trainer.fit(model, datamodule=dm)
     # The first ModelCheckpoint is models/best.ckpt (the second writes last.ckpt).
-    best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+    checkpoint = trainer.checkpoint_callback
+    best = checkpoint.best_model_path if isinstance(checkpoint, ModelCheckpoint) else ""
     results = trainer.test(model, datamodule=dm, ckpt_path=best or None, verbose=False)
-    return results[0] if results else {}
+    return dict(results[0]) if results else {}

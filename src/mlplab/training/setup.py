@@ -10,8 +10,9 @@ import logging
 import warnings
 
 import lightning as L
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
+from mlplab.config.rules import plain
 from mlplab.data.datamodule import ArrayDataModule
 from mlplab.models.checks import check_input_matches_data
 from mlplab.models.mlp import spec_from_config
@@ -43,22 +44,22 @@ def build_datamodule(cfg: DictConfig) -> ArrayDataModule:
     return ArrayDataModule(
         data_dir=cfg.paths.data_dir,
         name=data.name,
-        source=OmegaConf.to_container(data.source),
-        split=OmegaConf.to_container(data.split),
+        source=plain(data.source),
+        split=plain(data.split),
         scaling=data.scaling,
         batch_size=data.batch_size,
         seed=cfg.seed,
         target_scaling=data.target_scaling,
-        augment=OmegaConf.to_container(data.augment),
+        augment=plain(data.augment),
     )
 
 
 def build_module(cfg: DictConfig, dm: ArrayDataModule) -> MLPModule:
     """The LightningModule for `cfg`, shaped by the data and scaled on its train split."""
     meta = dm.meta
-    model_cfg = OmegaConf.to_container(cfg.model)
+    model_cfg = plain(cfg.model)
     check_input_matches_data(model_cfg["input"], meta)
-    objective = OmegaConf.to_container(cfg.objective)
+    objective = plain(cfg.objective)
     check_objective(meta["task"], Objective(**objective), cfg.data.target_scaling)
     task = make_task(meta["task"], objective)
     spec = spec_from_config(model_cfg, meta["n_features"], task.output_size(meta)).to_dict()
@@ -66,11 +67,11 @@ def build_module(cfg: DictConfig, dm: ArrayDataModule) -> MLPModule:
         spec=spec,
         task=meta["task"],
         meta={k: meta[k] for k in META_KEPT if k in meta},
-        optimizer=OmegaConf.to_container(cfg.optimizer),
-        scheduler=OmegaConf.to_container(cfg.scheduler),
+        optimizer=plain(cfg.optimizer),
+        scheduler=plain(cfg.scheduler),
         split_digest=dm.split.digest(),
         objective=objective,
-        regularization=OmegaConf.to_container(cfg.regularization),
+        regularization=plain(cfg.regularization),
     )
     model.set_input_scaling(*dm.scaling_stats())
     if not task.classification:
