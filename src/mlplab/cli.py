@@ -9,9 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mlplab.errors import MlplabError
-
-EXIT_USER_ERROR = 2
+from mlplab.errors import EXIT_DIVERGED, EXIT_USER_ERROR, MlplabError, RunDiverged
 
 
 def run_dir() -> Path:
@@ -22,16 +20,17 @@ def run_dir() -> Path:
 
 
 def user_errors_exit(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Report an MlplabError as one line on stderr and exit 2; MLPLAB_DEBUG=1 re-raises."""
+    """Report an MlplabError as one line on stderr and exit 2, a diverged run likewise with
+    exit 3; MLPLAB_DEBUG=1 re-raises."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except MlplabError as err:
+        except (MlplabError, RunDiverged) as err:
             if os.environ.get("MLPLAB_DEBUG") == "1":
                 raise
             print(f"error: {err}", file=sys.stderr)
-            sys.exit(EXIT_USER_ERROR)
+            sys.exit(EXIT_DIVERGED if isinstance(err, RunDiverged) else EXIT_USER_ERROR)
 
     return wrapper

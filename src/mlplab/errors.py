@@ -1,4 +1,12 @@
-"""Project exceptions: expected failures that entry scripts report as one line, exit code 2."""
+"""Project exceptions and the exit codes the entry scripts turn them into.
+
+0: the run finished. 2: bad input (config, data, file) the user can fix, reported as one line
+before anything is written. 3: the run diverged (a non-finite loss, gradient or weight).
+130: interrupted (Ctrl-C).
+"""
+
+EXIT_USER_ERROR = 2
+EXIT_DIVERGED = 3
 
 
 class MlplabError(Exception):
@@ -11,3 +19,7 @@ class ConfigError(MlplabError):
 
 class DataError(MlplabError):
     """A data file is missing or malformed, or a split is impossible."""
+
+
+class RunDiverged(Exception):
+    """Training met a non-finite loss, gradient or weight and stopped (exit code 3)."""
