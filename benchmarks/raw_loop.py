@@ -17,7 +17,7 @@ from benchmarks.common import bench_config, child_args
 from mlplab.config.rules import plain
 from mlplab.data.scaling import fit_scaling
 from mlplab.data.split import split_rows
-from mlplab.data.store import read_prepared
+from mlplab.data.store import prepared_dir, read_prepared
 from mlplab.models.mlp import build_mlp, spec_from_config
 
 
@@ -27,7 +27,11 @@ def main() -> None:
     torch.manual_seed(cfg.seed)
     torch.use_deterministic_algorithms(cfg.trainer.deterministic)
 
-    data = read_prepared(f"{cfg.paths.data_dir}/{cfg.data.name}")
+    data = read_prepared(
+        prepared_dir(
+            cfg.paths.data_dir, cfg.data.name, plain(cfg.data.source), plain(cfg.data.split)
+        )
+    )
     X, Y = data.X, data.y
     train_rows = split_rows(Y, data.meta["task"], plain(cfg.data.split)).train
     shift, scale = (torch.from_numpy(a) for a in fit_scaling(cfg.data.scaling, X, train_rows))

@@ -1,23 +1,25 @@
 """Score a checkpoint on its test split: python src/evaluate.py evaluate.checkpoint=PATH."""
 
-import hydra
 from omegaconf import DictConfig
 
-from mlplab.cli import run_dir, user_errors_exit
+from mlplab.cli import hydra_app, run_dir
 from mlplab.config.rules import plain
-from mlplab.training.checks import validate
+from mlplab.training.checks import validate_evaluate
 
 
-@hydra.main(version_base="1.3", config_path="../configs", config_name="train")
-@user_errors_exit
+@hydra_app("train", check=validate_evaluate)
 def main(cfg: DictConfig) -> None:
-    cfg = validate(cfg)
+    cfg = validate_evaluate(cfg)
+    from mlplab.data.store import prepared_dir
     from mlplab.evaluation.evaluate import evaluate_checkpoint, write_evaluation
+    from mlplab.training.provenance import write_run_record
 
+    write_run_record(run_dir(), cfg)
+    data = cfg.data
     evaluation = evaluate_checkpoint(
         cfg.evaluate.checkpoint,
-        f"{cfg.paths.data_dir}/{cfg.data.name}",
-        plain(cfg.data.split),
+        prepared_dir(cfg.paths.data_dir, data.name, plain(data.source), plain(data.split)),
+        plain(data.split),
         cfg.evaluate.batch_size,
     )
     write_evaluation(evaluation, run_dir())

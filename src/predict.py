@@ -4,15 +4,13 @@ Writes `output` only: the input's non-feature columns (IDs, labels) and `predict
 `confidence` for classification), one row per input row, in input order.
 """
 
-import hydra
 from omegaconf import DictConfig
 
-from mlplab.cli import user_errors_exit
+from mlplab.cli import hydra_app
 from mlplab.config.predict import validate_predict
 
 
-@hydra.main(version_base="1.3", config_path="../configs", config_name="predict")
-@user_errors_exit
+@hydra_app("predict", check=validate_predict, announce=False)  # not a run: no run directory
 def main(cfg: DictConfig) -> None:
     cfg = validate_predict(cfg)  # before importing torch: a typo costs a second
     from mlplab.evaluation.predict import predict_file, write_predictions

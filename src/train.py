@@ -1,18 +1,18 @@
 """Train the MLP: python src/train.py [group=option] [key=value ...]."""
 
-import hydra
 from omegaconf import DictConfig
 
-from mlplab.cli import run_dir, user_errors_exit
+from mlplab.cli import hydra_app, run_dir
 from mlplab.training.checks import validate
 
 
-@hydra.main(version_base="1.3", config_path="../configs", config_name="train")
-@user_errors_exit
+@hydra_app("train", check=validate)
 def main(cfg: DictConfig) -> None:
     cfg = validate(cfg)  # before importing torch: a typo costs a second, not a run
+    from mlplab.training.provenance import write_run_record
     from mlplab.training.run import train
 
+    write_run_record(run_dir(), cfg)
     train(cfg, run_dir())
 
 

@@ -142,5 +142,5 @@ def digits_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from mlplab.data.store import prepare
 
     data_dir = tmp_path_factory.mktemp("prepared")
-    prepare(data_dir, "digits", {})
+    prepare(data_dir, "digits", {}, OmegaConf.to_container(compose_cfg().data.split))
     return data_dir

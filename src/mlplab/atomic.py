@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -57,5 +58,12 @@ def write_text(target: str | Path, text: str) -> None:
 
 
 def write_json(target: str | Path, data: Any) -> None:
-    """Write JSON with sorted keys and a trailing newline, so equal data gives equal bytes."""
-    write_text(target, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    """Write strict JSON with sorted keys and a trailing newline, so equal data gives equal
+    bytes. A NaN or infinity raises ValueError (Python would write the invalid `NaN`): turn
+    values that can be non-finite into null first, with `finite_or_none`."""
+    write_text(target, json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n")
+
+
+def finite_or_none(value: float) -> float | None:
+    """A float for a JSON file: itself if finite, else None (null)."""
+    return value if math.isfinite(value) else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import lightning as L
@@ -99,10 +100,44 @@ def test_max_norm_bounds_every_hidden_units_incoming_weights_after_every_step(tm
     assert model.net.output.weight.norm(dim=1).max() > 0.5  # the output layer is left alone
 
 
+def _tested(ckpt: Path, data_dir: Path, *overrides: str) -> dict[str, float]:
+    """The Trainer's test metrics of a checkpoint, with the run's config and test batches."""
+    cfg = _cfg(data_dir, *overrides)
+    dm, model = setup_run(cfg)
+    trainer = build_trainer(cfg.trainer, [], [])
+    return trainer.test(model, datamodule=dm, ckpt_path=str(ckpt), verbose=False)[0]
+
+
+def test_pruning_and_swa_presets_test_and_evaluate_the_last_weights(digits_dir):
+    assert compose_cfg().evaluate.checkpoint == "models/best.ckpt"
+    for preset in ("pruning", "pruning_structured", "swa", "[max_norm,swa]"):
+        cfg = compose_cfg(f"callbacks={preset}")
+        assert (cfg.evaluate.weights, cfg.evaluate.checkpoint) == ("last", "models/last.ckpt")
+    assert compose_cfg("callbacks=swa", "evaluate.weights=best").evaluate.weights == "best"
+
+
+def test_pruning_preset_tests_the_pruned_model_even_when_an_unpruned_epoch_validated_best(
+    tmp_path, digits_dir
+):
+    overrides = ("callbacks=pruning", "callbacks.pruning.at_epoch=1", "trainer.max_epochs=2")
+    tested = _train(tmp_path, digits_dir, *overrides, "callbacks.pruning.amount=0.9")
+    best = torch.load(tmp_path / "models" / "best.ckpt", weights_only=True)
+    assert best["epoch"] == 0  # pruning 90 % made epoch 1 validate worse
+    last = _state(tmp_path / "models" / "last.ckpt")
+    hidden = sum(last[f"net.hidden_{i}.linear.weight"].numel() for i in (0, 1))
+    total = hidden + last["net.output.weight"].numel()
+    summary = json.loads((tmp_path / "metrics" / "train.json").read_text())
+    assert summary["weights"] == "last"
+    assert summary["weight_sparsity"] == pytest.approx(round(0.9 * hidden) / total)
+    assert weight_sparsity(last) == summary["weight_sparsity"]
+    assert tested == pytest.approx(_tested(tmp_path / "models" / "last.ckpt", digits_dir))
+    assert tested != pytest.approx(_tested(tmp_path / "models" / "best.ckpt", digits_dir))
+
+
 def test_unstructured_pruning_zeroes_half_the_hidden_weights_and_reports_sparsity(
     tmp_path, digits_dir
 ):
-    _train(
+    tested = _train(
         tmp_path,
         digits_dir,
         "callbacks=pruning",
@@ -115,10 +150,14 @@ def test_unstructured_pruning_zeroes_half_the_hidden_weights_and_reports_sparsit
     assert zeros == sum(w.numel() for w in hidden) // 2
     assert not any(k.endswith(("_orig", "_mask")) for k in state)  # plain weights, loadable
     assert int((state["net.output.weight"] == 0).sum()) == 0
+    # The tested model is the pruned one (last.ckpt), and train.json reports its sparsity:
+    # half the hidden weights among all weight matrices (the output layer is not pruned).
     summary = json.loads((tmp_path / "metrics" / "train.json").read_text())
-    assert summary["weight_sparsity"] == pytest.approx(
-        weight_sparsity(_state(tmp_path / "models" / "best.ckpt"))
-    )
+    total = sum(t.numel() for k, t in state.items() if t.ndim == 2 and k.endswith("weight"))
+    assert summary["weights"] == "last" and summary["diverged"] is False
+    assert summary["weight_sparsity"] == pytest.approx(zeros / total)
+    assert weight_sparsity(state) == pytest.approx(zeros / total)
+    assert tested == pytest.approx(_tested(tmp_path / "models" / "last.ckpt", digits_dir))
 
 
 def test_structured_pruning_zeroes_half_the_units_of_each_hidden_layer_as_whole_rows(
@@ -174,6 +213,27 @@ def test_swa_ends_with_the_mean_of_the_averaged_epoch_snapshots(tmp_path, digits
     for f, m in zip(final, mean, strict=True):
         assert torch.allclose(f, m, atol=1e-6)
     assert any(not torch.allclose(f, s) for f, s in zip(final, last_step, strict=True))
+    # last.ckpt, which the swa preset tests and evaluates, holds exactly the averaged weights.
+    saved = _state(tmp_path / "models" / "last.ckpt")
+    for (name, _), f in zip(model.named_parameters(), final, strict=True):
+        assert torch.equal(saved[name], f), name
+
+
+def test_swa_preset_tests_the_averaged_weights_of_last_ckpt(tmp_path, digits_dir):
+    tested = _train(
+        tmp_path,
+        digits_dir,
+        "callbacks=swa",
+        "callbacks.swa.swa_epoch_start=1",
+        "trainer.max_epochs=2",
+    )
+    last = torch.load(tmp_path / "models" / "last.ckpt", weights_only=True)
+    assert last["epoch"] == 2  # the averaged weights' extra validation epoch
+    assert json.loads((tmp_path / "metrics" / "train.json").read_text())["weights"] == "last"
+    assert tested == pytest.approx(_tested(tmp_path / "models" / "last.ckpt", digits_dir))
+    # Here the non-averaged epoch 1 validated best: testing best.ckpt would score other weights.
+    assert torch.load(tmp_path / "models" / "best.ckpt", weights_only=True)["epoch"] == 1
+    assert tested != pytest.approx(_tested(tmp_path / "models" / "best.ckpt", digits_dir))
 
 
 class _LRs(L.Callback):
@@ -252,6 +312,6 @@ def test_unknown_optimizer_exits_nonzero_listing_the_available_ones(tmp_path):
     )
     assert result.returncode != 0
     output = result.stdout + result.stderr
-    assert "Could not find 'optimizer/foo'" in output
-    for name in ("adagrad", "adam", "adamax", "adamw", "nadam", "rmsprop", "sgd"):
-        assert f"\t{name}\n" in output
+    assert "'optimizer'" in output and "'foo'" in output
+    listed = set(re.findall(r"\w+", output.split("'foo'", 1)[1]))
+    assert {"adagrad", "adam", "adamax", "adamw", "nadam", "rmsprop", "sgd"} <= listed

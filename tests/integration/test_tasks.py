@@ -13,7 +13,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import StandardScaler
 
 from mlplab.data.split import split_rows
-from mlplab.data.store import prepare, read_prepared
+from mlplab.data.store import prepare, prepared_dir, read_prepared
 from mlplab.evaluation.evaluate import evaluate_checkpoint, write_evaluation
 from mlplab.training.run import train
 from tests.conftest import cpu_run_cfg
@@ -29,7 +29,10 @@ def _train_and_evaluate(run_dir: Path, data_dir: Path, *overrides: str) -> dict:
     logged = train(cfg, run_dir)
     split = dict(cfg.data.split)
     evaluation = evaluate_checkpoint(
-        run_dir / "models" / "best.ckpt", data_dir / cfg.data.name, split, 512
+        run_dir / "models" / "best.ckpt",
+        prepared_dir(data_dir, cfg.data.name, dict(cfg.data.source), split),
+        split,
+        512,
     )
     write_evaluation(evaluation, run_dir)
     _assert_one_set_of_names(run_dir, logged)

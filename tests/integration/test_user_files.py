@@ -10,6 +10,8 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
+from mlplab.config.rules import plain
+from mlplab.data.store import prepared_dir
 from mlplab.errors import DataError
 from mlplab.evaluation.evaluate import evaluate_checkpoint
 from mlplab.evaluation.predict import predict_file
@@ -33,7 +35,8 @@ def _train_and_evaluate(tmp_path, *overrides: str):
     train(cfg, run_dir)
     ckpt = run_dir / "models" / "best.ckpt"
     split = dict(cfg.data.split)
-    return ckpt, evaluate_checkpoint(ckpt, data_dir / cfg.data.name, split, 512)
+    directory = prepared_dir(data_dir, cfg.data.name, plain(cfg.data.source), split)
+    return ckpt, evaluate_checkpoint(ckpt, directory, split, 512)
 
 
 def _assert_same_predictions(predicted: pd.DataFrame, evaluation) -> None:
@@ -93,8 +96,10 @@ def test_predict_entry_script_writes_only_the_output(fruit_model, tmp_path):
             "height_cm, sweetness, colour",
         ),
         (
-            lambda rows: rows.assign(weight_g="heavy"),
-            "column 'weight_g' of {bad} is not numeric (e.g. 'heavy'); "
+            lambda rows: rows.assign(
+                weight_g=["heavy" if i == 3 else 1.0 for i in range(len(rows))]
+            ),
+            "column 'weight_g' of {bad} is not numeric ('heavy' in data row 3, from 0); "
             "the model was trained on numbers",
         ),
         (
@@ -132,7 +137,8 @@ def test_predict_on_digits_test_rows_as_csv_reproduces_evaluate(tmp_path):
         ),
         (
             ["data.source.categorical=[]"],
-            "error: column 'colour' of data/examples/fruit.csv is not numeric (e.g. 'yellow')",
+            "error: column 'colour' of data/examples/fruit.csv is not numeric ('yellow' in data "
+            "row 0, from 0)",
         ),
     ],
 )

@@ -13,6 +13,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from mlplab.data import synthetic
+from mlplab.data.checks import validate_data
 from mlplab.data.sources import SOURCES, SPLIT_ARG, check_source_args
 from mlplab.data.store import prepare, read_prepared
 from mlplab.data.text import TOKENS, windows
@@ -55,6 +56,44 @@ def test_a_missing_source_argument_is_one_line_naming_the_key_and_the_config(tmp
     assert not (tmp_path / "circles").exists()
     with pytest.raises(ConfigError, match=r"^config key 'data.source.task' is missing .*csv.yaml"):
         check_source_args("csv", {k: v for k, v in _args("csv").items() if k != "task"})
+
+
+@pytest.mark.parametrize(
+    "config", ["circles", "moons", "blobs", "multilabel", "synthetic_regression"]
+)
+def test_zero_samples_is_a_config_error_naming_n_samples_before_any_work(config):
+    with pytest.raises(ConfigError) as raised:
+        validate_data(compose_cfg(f"data={config}", "data.source.n_samples=0"))
+    assert str(raised.value) == (
+        "config key 'data.source.n_samples' is 0; it must be an integer >= 1"
+    )
+
+
+@pytest.mark.parametrize(
+    ("n_samples", "split", "fewest", "parts"),
+    [
+        (5, SPLIT, 6, "0.8/0.1/0.1"),
+        (1000, {**SPLIT, "train": 1000, "val": 200, "test": 300}, 1500, "1000/200/300"),
+    ],
+    ids=["fractions", "counts"],
+)
+def test_too_few_samples_for_the_split_names_n_samples_and_the_fewest_allowed(
+    tmp_path, n_samples, split, fewest, parts
+):
+    with pytest.raises(ConfigError) as raised:
+        prepare(tmp_path, "circles", _args("circles", n_samples=n_samples), split)
+    assert str(raised.value) == (
+        f"config key 'data.source.n_samples' is {n_samples}; it must be an integer >= {fewest} "
+        f"so that data.split {parts} leaves no part empty"
+    )
+    assert not tmp_path.joinpath("circles").exists()
+    stratify_off = {**split, "stratify": False}
+    assert (
+        read_prepared(
+            prepare(tmp_path, "circles", _args("circles", n_samples=fewest), stratify_off)
+        ).meta["split"]["sizes"][1]
+        >= 1
+    )
 
 
 def test_an_unknown_source_argument_is_reported_before_the_missing_one_it_replaces():

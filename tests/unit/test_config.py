@@ -57,3 +57,59 @@ def test_batchnorm_needs_two_rows_per_rank_and_other_norms_do_not():
     with pytest.raises(ConfigError, match="each of 2 rank"):
         validate(compose_cfg("data.batch_size=3", "trainer.devices=2"))
     validate(compose_cfg("data.batch_size=1", "model.norm=layernorm"))
+
+
+def test_runs_started_in_the_same_millisecond_get_two_directories(tmp_path, monkeypatch):
+    from datetime import datetime
+
+    from mlplab import cli
+
+    class FrozenClock(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return cls(2026, 11, 25, 19, 40, 12, 345678)
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "datetime", FrozenClock)
+    script = str(REPO / "src" / "train.py")
+    argv = ["optimizer=sgd", "model.dropout=0.3"]
+    first, second = (cli.checked_argv(argv, script, "../configs", "train", validate) for _ in "ab")
+    name = "2026-11-25_19-40-12.345_model.dropout-0.3+optimizer-sgd"
+    assert first[-1] == f"hydra.run.dir='logs/runs/{name}'"
+    assert second[-1] == f"hydra.run.dir='logs/runs/{name}-2'"
+    assert sorted(p.name for p in (tmp_path / "logs" / "runs").iterdir()) == [name, f"{name}-2"]
+
+
+def test_trainer_arguments_are_set_without_plus_and_others_get_the_nearest_one(
+    tmp_path, monkeypatch
+):
+    from mlplab import cli
+
+    monkeypatch.chdir(tmp_path)
+    script = str(REPO / "src" / "train.py")
+    argv = cli.checked_argv(
+        ["trainer.limit_train_batches=3", "hydra.run.dir=x"],
+        script,
+        "../configs",
+        "train",
+        validate,
+    )
+    assert argv == ["+trainer.limit_train_batches=3", "hydra.run.dir=x"]
+    with pytest.raises(ConfigError, match="did you mean 'trainer.accumulate_grad_batches'"):
+        cli.checked_argv(
+            ["trainer.accumulate_grad_batch=2"], script, "../configs", "train", validate
+        )
+    assert not (tmp_path / "logs").exists()
+
+
+def test_a_run_directory_name_is_a_path_component_hydra_reads_unquoted():
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from mlplab.cli import safe_name
+
+    name = safe_name("data.source.path-data/my file.csv+model.hidden_sizes-[8,8]")
+    assert name == "data.source.path-data-my_file.csv+model.hidden_sizes-8_8"
+    path = f"logs/runs/2026-11-25_19-40-12.345_{name}/models/best.ckpt"
+    (override,) = OverridesParser.create().parse_overrides([f"evaluate.checkpoint={path}"])
+    assert override.value() == path
+    assert len(safe_name("x" * 500)) == 80

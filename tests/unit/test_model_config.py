@@ -83,3 +83,13 @@ def test_bad_model_value_raises_one_line_config_error_naming_the_key(overrides, 
 )
 def test_good_model_values_validate(overrides):
     validate(compose_cfg(*overrides))
+
+
+def test_monitorable_metric_names_are_those_each_task_logs():
+    from mlplab.models.checks import TASK_METRICS
+    from mlplab.models.tasks import TASKS, make_task
+
+    objective = {"loss": "auto", "label_smoothing": 0.0, "huber_delta": 1.0, "output_bound": "none"}
+    meta = {"class_names": ["a", "b", "c"], "target_names": ["y"]}
+    logged = {t: tuple(sorted(make_task(t, objective).metrics(meta))) for t in TASKS}
+    assert logged == TASK_METRICS

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mlplab.data.split import check_split_parts, split_indices
+from mlplab.data.split import check_split_parts, min_rows, split_indices, split_sizes
 from mlplab.errors import ConfigError, DataError
 
 
@@ -112,3 +112,14 @@ def test_split_parts_breaking_the_rule_are_a_config_error_naming_the_key(parts, 
     with pytest.raises(ConfigError) as raised:
         check_split_parts(*parts)
     assert str(raised.value) == message
+
+
+@pytest.mark.parametrize(
+    ("parts", "fewest"),
+    [((0.8, 0.1, 0.1), 6), ((0.6, 0.2, 0.2), 3), ((0.98, 0.01, 0.01), 51), ((5, 2, 3), 10)],
+)
+def test_min_rows_is_the_fewest_rows_that_leave_no_part_empty(parts, fewest):
+    assert min_rows(*parts) == fewest
+    assert min(split_sizes(fewest, *parts)) >= 1
+    with pytest.raises(DataError):
+        split_sizes(fewest - 1, *parts)

@@ -44,6 +44,21 @@ def _no_target_at_row_3() -> pd.DataFrame:
 
 # Written to <tmp>/bad.csv; the case then reads it with target y and no drop/categorical.
 TABLES = {
+    "directory": lambda path: path.mkdir(),
+    "text_in_row_5": lambda path: path.write_text(
+        "x,y\n"
+        + "".join(f"{'7,5' if i == 5 else i},{'ab'[i % 2]}\n" for i in range(20)).replace(
+            "7,5", '"7,5"'
+        )
+    ),
+    "duplicate_column": lambda path: path.write_text(
+        "x,x,y\n" + "".join(f"{i},{i},{'ab'[i % 2]}\n" for i in range(20))
+    ),
+    "latin_1": lambda path: path.write_bytes(
+        ("x,y\n" + "".join(f"{i},{'ab'[i % 2]}\n" for i in range(3)) + "3,caf\xe9\n").encode(
+            "latin-1"
+        )
+    ),
     "empty": lambda path: path.write_text(""),
     "header_only": lambda path: path.write_text("x,y\n"),
     "inf": lambda path: _with_inf().to_csv(path, index=False),
@@ -59,6 +74,45 @@ CASES = [
         ["data.source.path=nowhere/fruit.csv"],
         "data file nowhere/fruit.csv does not exist (config key 'data.source.path')",
         id="missing file",
+    ),
+    pytest.param(
+        "directory",
+        [],
+        "data file {path} is a directory, not a file (config key 'data.source.path')",
+        id="a directory as the file",
+    ),
+    pytest.param(
+        "text_in_row_5",
+        [],
+        (
+            "column 'x' of {path} is not numeric ('7,5' in data row 5, from 0); list it in "
+            "data.source.categorical"
+        ),
+        id="one text value in a numeric column",
+    ),
+    pytest.param(
+        "duplicate_column",
+        [],
+        "data file {path} has more than one column named 'x'; column names must be unique",
+        id="a repeated column name",
+    ),
+    pytest.param(
+        "latin_1",
+        [],
+        (
+            "data file {path} is not utf-8 text: byte 0xe9 at offset 21 (line 5) cannot be "
+            "decoded; name its encoding, e.g. data.source.encoding=latin-1"
+        ),
+        id="latin-1 bytes read as utf-8",
+    ),
+    pytest.param(
+        None,
+        ["data.source.encoding=klingon"],
+        (
+            "config key 'data.source.encoding' is 'klingon'; give a text encoding such as "
+            "utf-8, latin-1"
+        ),
+        id="unknown encoding",
     ),
     pytest.param(
         "empty",
@@ -103,8 +157,8 @@ CASES = [
         None,
         ["data.source.categorical=[]"],
         (
-            "column 'colour' of data/examples/fruit.csv is not numeric (e.g. 'yellow'); list it in"
-            " data.source.categorical"
+            "column 'colour' of data/examples/fruit.csv is not numeric ('yellow' in data row 0, "
+            "from 0); list it in data.source.categorical"
         ),
         id="text feature not categorical",
     ),
@@ -225,7 +279,12 @@ def good_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _snapshot(directory: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+    """Every file under `directory` (relative path -> bytes): nothing added, nothing changed."""
+    return {
+        str(p.relative_to(directory)): p.read_bytes()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.mark.parametrize(("table", "overrides", "expected"), CASES)
@@ -240,10 +299,13 @@ def test_bad_input_is_one_message_and_leaves_prepared_data_untouched(
         expected = expected.format(path=path)
     data_dir = tmp_path / "data"
     shutil.copytree(good_data, data_dir)
-    before = _snapshot(data_dir / "csv")
+    before = _snapshot(data_dir)
     with pytest.raises(MlplabError) as raised:
         _prepare(data_dir, *overrides)
     message = str(raised.value)
     assert expected in message and "\n" not in message
-    assert sorted(p.name for p in data_dir.iterdir()) == ["csv"]  # no temporary directory left
-    assert _snapshot(data_dir / "csv") == before
+    # No temporary directory, lock file or new prepared folder left; the old one as it was.
+    assert sorted(str(p.relative_to(data_dir)) for p in data_dir.rglob("*")) == sorted(
+        str(p.relative_to(good_data)) for p in good_data.rglob("*")
+    )
+    assert _snapshot(data_dir) == before

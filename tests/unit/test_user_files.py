@@ -9,14 +9,15 @@ import pandas as pd
 import pytest
 
 from mlplab.data.encoding import TableEncoding
+from mlplab.data.files import file_digest
 from mlplab.data.split import split_rows
-from mlplab.data.store import is_current, prepare, read_prepared, source_record
+from mlplab.data.store import prepare, prepared_dir, read_prepared
 from mlplab.data.targets import encode_target, infer_task
 from mlplab.errors import ConfigError
 from tests.conftest import REPO
 
 SPLIT = {"train": 0.6, "val": 0.2, "test": 0.2, "seed": 0, "stratify": True}
-# Every file source argument but path; a test overrides what it needs.
+# Every argument of both file sources but path; a test overrides what it needs.
 PLAIN = {
     "target": "label",
     "features": None,
@@ -29,7 +30,8 @@ FRUIT = {**PLAIN, "target": "fruit", "drop": ["id"], "categorical": ["colour"], 
 
 
 def _args(tmp_path, **args) -> dict:
-    return {**PLAIN, "path": str(tmp_path / "table.csv"), **args}
+    """The csv source's arguments for <tmp_path>/table.csv."""
+    return {**PLAIN, "path": str(tmp_path / "table.csv"), "encoding": "utf-8", **args}
 
 
 def _prepare(tmp_path, frame: pd.DataFrame, **args):
@@ -141,7 +143,12 @@ def test_unseen_category_at_predict_time_encodes_as_zeros_and_warns(caplog):
 def test_csv_and_parquet_examples_prepare_identical_arrays(tmp_path):
     examples = REPO / "data" / "examples"
     csv = read_prepared(
-        prepare(tmp_path, "csv", {"path": str(examples / "fruit.csv"), **FRUIT}, SPLIT)
+        prepare(
+            tmp_path,
+            "csv",
+            {"path": str(examples / "fruit.csv"), **FRUIT, "encoding": "utf-8"},
+            SPLIT,
+        )
     )
     parquet = read_prepared(
         prepare(tmp_path, "parquet", {"path": str(examples / "fruit.parquet"), **FRUIT}, SPLIT)
@@ -158,15 +165,27 @@ def test_csv_and_parquet_examples_prepare_identical_arrays(tmp_path):
     ]
 
 
-def test_an_edited_file_makes_prepared_data_stale(tmp_path):
-    _prepare(tmp_path, _table(), drop=["id"], categorical=["c"])
+def test_an_edited_file_is_prepared_into_a_new_folder_and_the_old_one_stays(tmp_path):
     args = _args(tmp_path, drop=["id"], categorical=["c"])
-    directory = tmp_path / "prepared" / "csv"
-    assert is_current(directory, source_record("csv", args, SPLIT))
+    _table().to_csv(tmp_path / "table.csv", index=False)
+    old = prepare(tmp_path / "prepared", "csv", args, SPLIT, force=False)
+    assert old == prepared_dir(tmp_path / "prepared", "csv", args, SPLIT)
     _table(40).to_csv(tmp_path / "table.csv", index=False)
-    assert not is_current(directory, source_record("csv", args, SPLIT))
-    prepare(tmp_path / "prepared", "csv", args, SPLIT, force=False)
-    assert read_prepared(directory).X.shape == (40, 3)
+    new = prepared_dir(tmp_path / "prepared", "csv", args, SPLIT)
+    assert new != old and not new.exists()
+    assert prepare(tmp_path / "prepared", "csv", args, SPLIT, force=False) == new
+    assert read_prepared(new).X.shape == (40, 3)
+    assert read_prepared(old).X.shape == (20, 3)
+    assert read_prepared(new).meta["source"]["file_sha256"] == file_digest(tmp_path / "table.csv")
+
+
+def test_a_latin_1_file_reads_with_its_encoding_and_keeps_its_accents(tmp_path):
+    frame = _table().replace({"c": {"red": "rosé"}})
+    frame.to_csv(tmp_path / "table.csv", index=False, encoding="latin-1")
+    args = _args(tmp_path, drop=["id"], categorical=["c"], encoding="latin-1")
+    prepared = read_prepared(prepare(tmp_path / "prepared", "csv", args, SPLIT))
+    assert prepared.meta["preprocessing"]["categories"] == {"c": ["blue", "rosé"]}
+    assert prepared.X.shape == (20, 3)
 
 
 def test_split_is_passed_by_prepare_and_is_not_a_config_key(tmp_path):
@@ -177,11 +196,16 @@ def test_split_is_passed_by_prepare_and_is_not_a_config_key(tmp_path):
     assert not (tmp_path / "csv").exists()
 
 
-@pytest.mark.parametrize("name", ["csv", "parquet"])
-def test_an_unknown_file_source_key_lists_the_seven_allowed_ones(tmp_path, name):
+@pytest.mark.parametrize(
+    ("name", "encoding"), [("csv", ", encoding"), ("parquet", "")], ids=["csv", "parquet"]
+)
+def test_an_unknown_file_source_key_lists_the_allowed_ones(tmp_path, name, encoding):
+    args = {**_args(tmp_path), "sep": ";"}
+    if name == "parquet":
+        del args["encoding"]  # Parquet records its own encoding
     with pytest.raises(ConfigError) as raised:
-        prepare(tmp_path, name, {**_args(tmp_path), "sep": ";"}, SPLIT)
+        prepare(tmp_path, name, args, SPLIT)
     assert str(raised.value) == (
         f"config key 'data.source.sep' is not an argument of data source {name!r}; "
-        "allowed keys: path, target, features, drop, task, missing, categorical"
+        f"allowed keys: path, target, features, drop, task, missing, categorical{encoding}"
     )

@@ -7,11 +7,12 @@ from the checkpoint.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from omegaconf import MISSING, DictConfig
 
-from mlplab.config.rules import require, typed
-from mlplab.errors import ConfigError
+from mlplab.config.rules import check_checkpoint_file, require, typed
+from mlplab.errors import ConfigError, DataError
 
 
 @dataclass
@@ -31,4 +32,7 @@ def validate_predict(cfg: DictConfig) -> DictConfig:
         if not checked[key]:
             raise ConfigError(f"config key '{key}' is empty; give a file path")
     require(checked.batch_size >= 1, "batch_size", checked.batch_size, "an integer >= 1")
+    if not Path(checked.input).is_file():
+        raise DataError(f"input {checked.input} does not exist (input=PATH: a CSV or Parquet file)")
+    check_checkpoint_file(checked.ckpt_path, "ckpt_path")
     return checked

@@ -8,20 +8,22 @@ what is allowed.
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, cast
 
 from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf.errors import MissingMandatoryValue, OmegaConfBaseException
 
-from mlplab.errors import ConfigError
+from mlplab.errors import ConfigError, DataError
 
 
 def typed(cfg: DictConfig, schema: type) -> DictConfig:
     """`cfg` without its hydra node, typed by `schema` and resolved; ConfigError naming the key
     for a wrong type, an unknown key, a missing (`???`) value or a bad interpolation."""
-    plain = {k: v for k, v in cfg.items() if k != "hydra"}
     try:
+        plain = {k: v for k, v in cfg.items_ex(resolve=False) if k != "hydra"}
         merged = OmegaConf.merge(OmegaConf.structured(schema), plain)
         OmegaConf.resolve(merged)
         # Reading every value surfaces MISSING (`???`) values and bad interpolations now.
@@ -38,6 +40,8 @@ def plain(node: DictConfig) -> dict[str, Any]:
 
 def describe(err: OmegaConfBaseException) -> str:
     key = getattr(err, "full_key", None)
+    if isinstance(err, MissingMandatoryValue) and key:
+        return f"config key '{key}' has no value and is required; give it, e.g. {key}=..."
     msg = str(getattr(err, "msg", None) or err).splitlines()[0]
     return f"config key '{key}': {msg}" if key else f"config: {msg}"
 
@@ -77,3 +81,22 @@ def is_positive(value: Any) -> bool:
 
 def is_probability(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 1
+
+
+def check_checkpoint_file(path: str, key: str) -> None:
+    """`path` is a checkpoint torch.save wrote (a zip archive holding data.pkl), checked
+    without torch; DataError naming the file and the key otherwise."""
+    if not Path(path).is_file():
+        raise DataError(
+            f"checkpoint {path} does not exist ({key}); train first (`dvc repro train`)"
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            ok = any(name.endswith("data.pkl") for name in archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        ok = False
+    if not ok:
+        raise DataError(
+            f"{path} ({key}) is not a checkpoint: give a .ckpt file src/train.py wrote, "
+            "e.g. models/best.ckpt"
+        )

@@ -113,6 +113,7 @@ class LRFindConfig:
 
 @dataclass
 class EvaluateConfig:
+    weights: str = MISSING
     checkpoint: str = MISSING
     batch_size: int = MISSING
 
@@ -120,6 +121,7 @@ class EvaluateConfig:
 @dataclass
 class Config:
     seed: int = MISSING
+    resume: Any = MISSING  # false, true, auto or a checkpoint path (training/checks.py)
     paths: PathsConfig = field(default_factory=PathsConfig)
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 
 class ArrayBatches(Dataset):
@@ -33,7 +33,8 @@ class ShardedBatchSampler(Sampler[np.ndarray]):
 
     With `shuffle`, batch order is a permutation seeded by (seed, epoch), so it is the same on
     every rank and after a restart. A final training batch too small to give every rank two
-    rows (BatchNorm needs two) is dropped.
+    rows (BatchNorm needs two) is dropped. `state_dict` records how many batches of which epoch
+    were handed out, so a run resumed mid-epoch skips exactly those.
     """
 
     def __init__(
@@ -50,6 +51,14 @@ class ShardedBatchSampler(Sampler[np.ndarray]):
         self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
         self.rank, self.world_size = rank, world_size
         self.epoch = 0
+        self.yielded = 0  # batches of `epoch` handed out so far
+        self._skip: tuple[int, int] | None = None  # (epoch, batches) to skip once, on resume
+
+    def state_dict(self) -> dict[str, int]:
+        return {"epoch": self.epoch, "yielded": self.yielded}
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self._skip = (state["epoch"], state["yielded"])
 
     def set_epoch(self, epoch: int) -> None:
         """Called by Lightning at the start of every epoch."""
@@ -69,5 +78,31 @@ class ShardedBatchSampler(Sampler[np.ndarray]):
         order = self.rows
         if self.shuffle:
             order = np.random.default_rng([self.seed, self.epoch]).permutation(self.rows)
-        for start, stop in self._batch_bounds():
+        skip = 0
+        if self._skip is not None and self._skip[0] == self.epoch:
+            skip = self._skip[1]
+        self._skip = None
+        self.yielded = skip
+        for start, stop in self._batch_bounds()[skip:]:
+            self.yielded += 1
             yield np.sort(order[start:stop][self.rank :: self.world_size])
+
+
+class ShardedLoader(DataLoader):
+    """A DataLoader over whole index batches whose position Lightning saves in checkpoints.
+
+    Lightning's fit loop stores `state_dict()` of a stateful train loader in every checkpoint
+    and hands it back on resume; its own generator keeps iterator creation off the global RNG,
+    so dropout draws the same numbers whether or not a run was resumed.
+    """
+
+    def __init__(self, dataset: ArrayBatches, sampler: ShardedBatchSampler, seed: int) -> None:
+        generator = torch.Generator().manual_seed(seed)
+        super().__init__(dataset, sampler=sampler, batch_size=None, generator=generator)
+        self.sharded = sampler
+
+    def state_dict(self) -> dict[str, int]:
+        return self.sharded.state_dict()
+
+    def load_state_dict(self, state: dict[str, int]) -> None:
+        self.sharded.load_state_dict(state)

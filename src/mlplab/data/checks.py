@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from omegaconf import DictConfig
 
 from mlplab.config.rules import one_of, plain, require, typed
@@ -9,6 +12,7 @@ from mlplab.config.schema import Config
 from mlplab.data.scaling import SCALINGS
 from mlplab.data.sources import check_source_args
 from mlplab.data.split import check_split_parts
+from mlplab.errors import ConfigError
 
 
 def check_data(data: DictConfig) -> None:
@@ -27,4 +31,20 @@ def validate_data(cfg: DictConfig) -> DictConfig:
     """What `prepare` needs: the whole config typed, its data node checked."""
     checked = typed(cfg, Config)
     check_data(checked.data)
+    check_data_dir(checked.paths.data_dir, checked.data.name)
     return checked
+
+
+def check_data_dir(data_dir: str, name: str) -> None:
+    """Prepared data can be read from `data_dir/name`, or written there when it is missing."""
+    target = Path(data_dir) / name
+    if target.is_dir():
+        return
+    existing = next(p for p in (target, *target.parents) if p.exists() or p == Path("."))
+    if existing.exists() and not existing.is_dir():
+        raise ConfigError(f"config key 'paths.data_dir' is {data_dir!r}; {existing} is a file")
+    if not os.access(existing if existing.exists() else ".", os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"config key 'paths.data_dir' is {data_dir!r}, but {existing} is not writable, so "
+            f"{target} cannot be prepared; choose a writable directory"
+        )

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import lightning as L
 import numpy as np
 from lightning.pytorch.utilities import rank_zero_only
-from torch.utils.data import DataLoader
 
 from mlplab.data.augment import Augmenter
-from mlplab.data.batches import ArrayBatches, ShardedBatchSampler
+from mlplab.data.batches import ArrayBatches, ShardedBatchSampler, ShardedLoader
 from mlplab.data.scaling import fit_scaling
 from mlplab.data.split import Split, split_rows
-from mlplab.data.store import Prepared, prepare, read_prepared
+from mlplab.data.store import Prepared, prepare, prepared_dir, read_prepared
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +32,12 @@ class ArrayDataModule(L.LightningDataModule):
         augment: dict[str, float],
     ) -> None:
         super().__init__()
-        self.directory = Path(data_dir) / name
         self.data_dir, self.dataset, self.source = data_dir, name, source
         self.split_cfg, self.scaling, self.batch_size, self.seed = split, scaling, batch_size, seed
         self.target_scaling = target_scaling
         self.augment = augment
         self.augmenter: Augmenter | None = None
+        self._augment_state: dict[str, Any] | None = None  # from a checkpoint, until built
         self.prepared: Prepared | None = None
         self._split: Split | None = None
 
@@ -50,7 +48,9 @@ class ArrayDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         if self.prepared is not None:
             return
-        self.prepared = read_prepared(self.directory)
+        self.prepared = read_prepared(
+            prepared_dir(self.data_dir, self.dataset, self.source, self.split_cfg)
+        )
         self._split = split_rows(self.prepared.y, self.prepared.meta["task"], self.split_cfg)
         # The launcher's RANK/LOCAL_RANK: setup() runs before the Trainer connects the ranks.
         log.info(
@@ -75,7 +75,20 @@ class ArrayDataModule(L.LightningDataModule):
                 # Ranks draw different noise; a run with one seed repeats exactly.
                 seed=self.seed * 1000 + self.trainer.global_rank,
             )
+            if self._augment_state is not None:
+                self.augmenter.generator.set_state(self._augment_state["torch"])
+                self.augmenter.rng.bit_generator.state = self._augment_state["numpy"]
         return self.augmenter(*batch)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Saved in checkpoints: the augmentation generators, so a resumed run draws on."""
+        if self.augmenter is None:
+            return {}
+        generator, rng = self.augmenter.generator, self.augmenter.rng
+        return {"augment": {"torch": generator.get_state(), "numpy": rng.bit_generator.state}}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self._augment_state = state_dict.get("augment")
 
     @property
     def split(self) -> Split:
@@ -97,7 +110,7 @@ class ArrayDataModule(L.LightningDataModule):
         y = self.prepared.y
         return fit_scaling(self.target_scaling, y.reshape(len(y), -1), self.split.train)
 
-    def _loader(self, rows: np.ndarray, shuffle: bool) -> DataLoader:
+    def _loader(self, rows: np.ndarray, shuffle: bool) -> ShardedLoader:
         assert self.prepared is not None
         rank, world = (
             (self.trainer.global_rank, self.trainer.world_size) if self.trainer else (0, 1)
@@ -105,16 +118,13 @@ class ArrayDataModule(L.LightningDataModule):
         sampler = ShardedBatchSampler(
             rows, self.batch_size, shuffle=shuffle, seed=self.seed, rank=rank, world_size=world
         )
-        # batch_size=None: the sampler yields whole batches of row indices.
-        return DataLoader(
-            ArrayBatches(self.prepared.X, self.prepared.y), sampler=sampler, batch_size=None
-        )
+        return ShardedLoader(ArrayBatches(self.prepared.X, self.prepared.y), sampler, self.seed)
 
-    def train_dataloader(self) -> DataLoader:
+    def train_dataloader(self) -> ShardedLoader:
         return self._loader(self.split.train, shuffle=True)
 
-    def val_dataloader(self) -> DataLoader:
+    def val_dataloader(self) -> ShardedLoader:
         return self._loader(self.split.val, shuffle=False)
 
-    def test_dataloader(self) -> DataLoader:
+    def test_dataloader(self) -> ShardedLoader:
         return self._loader(self.split.test, shuffle=False)

@@ -33,10 +33,12 @@ def numeric_values(
     """A numeric column as float64 with inf turned into NaN; a text column is a DataError."""
     series = frame[column]
     if not pd.api.types.is_numeric_dtype(series):
-        example = series.dropna().astype(str).iloc[0] if series.notna().any() else ""
-        raise DataError(
-            f"column {column!r} of {source} is not numeric (e.g. {example!r}); {advice}"
-        )
+        text = series.notna() & pd.to_numeric(series, errors="coerce").isna()
+        where = ""
+        if text.any():  # else only gaps: pandas reads an all-empty column as text
+            row = int(np.flatnonzero(text.to_numpy())[0])
+            where = f" ({series.iloc[row]!r} in data row {row}, from 0)"
+        raise DataError(f"column {column!r} of {source} is not numeric{where}; {advice}")
     values = series.astype(np.float64)
     return values.where(np.isfinite(values))
 

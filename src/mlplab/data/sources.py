@@ -15,6 +15,7 @@ from mlplab.data.dataset import Dataset
 from mlplab.data.file_sources import csv_file, parquet_file
 from mlplab.data.mnist_1d import mnist1d
 from mlplab.data.sklearn_data import BUNDLED, blobs, bundled, circles, moons, multilabel
+from mlplab.data.split import min_rows
 from mlplab.data.synthetic import synthetic_classification, synthetic_regression
 from mlplab.data.text import names
 from mlplab.errors import ConfigError
@@ -35,6 +36,8 @@ SOURCES: dict[str, Callable[..., Dataset]] = {
 
 # A source fitting anything on the data (file sources) takes the split; not a config key.
 SPLIT_ARG = "split"
+# The argument of generated sources that sets their row count, checked before they run.
+ROWS_ARG = "n_samples"
 
 
 def source_keys(name: str) -> list[str]:
@@ -61,11 +64,29 @@ def check_source_args(name: str, args: dict[str, Any]) -> None:
                 f"config key 'data.source.{key}' is missing for data source {name!r}; "
                 f"configs/data/{name}.yaml gives it"
             )
+    check_row_count(args)
+
+
+def check_row_count(args: dict[str, Any], split: dict[str, Any] | None = None) -> None:
+    """A generated source's `n_samples` is an integer >= 1, and with `split` (the data.split
+    node) enough rows to give every part of the split one."""
+    if ROWS_ARG not in args:
+        return
+    n, need, parts = args[ROWS_ARG], 1, ""
+    if split is not None:
+        need = min_rows(split["train"], split["val"], split["test"])
+        parts = f" so that data.split {split['train']:g}/{split['val']:g}/{split['test']:g} "
+        parts += "leaves no part empty"
+    if isinstance(n, bool) or not isinstance(n, int) or n < need:
+        raise ConfigError(
+            f"config key 'data.source.{ROWS_ARG}' is {n!r}; it must be an integer >= {need}{parts}"
+        )
 
 
 def load_source(name: str, args: dict[str, Any], split: dict[str, Any] | None = None) -> Dataset:
     """Run source `name`; one with a `split` parameter also gets the data.split node."""
     check_source_args(name, args)
+    check_row_count(args, split)
     if SPLIT_ARG in inspect.signature(SOURCES[name]).parameters:
         args = {**args, SPLIT_ARG: split}
     try:

@@ -82,6 +82,19 @@ def split_sizes(n: int, train: float, val: float, test: float) -> tuple[int, int
     return sizes["train"], sizes["val"], sizes["test"]
 
 
+def min_rows(train: float, val: float, test: float) -> int:
+    """The fewest rows that give every part at least one row (parts that pass
+    check_split_parts): the counts' sum, or the first n that rounding leaves no part empty."""
+    if all(_is_count(v) for v in (train, val, test)):
+        return int(train + val + test)
+    n = max(1, math.ceil(0.5 / min(train, val, test)) - 1)
+    while True:
+        n_val, n_test = round(n * val), round(n * test)
+        if n_val >= 1 and n_test >= 1 and n - n_val - n_test >= 1:
+            return n
+        n += 1
+
+
 def split_indices(
     n: int,
     train: float,

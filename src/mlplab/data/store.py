@@ -1,15 +1,24 @@
-"""The prepared-array store: <data_dir>/<name>/{X.npy, y.npy, meta.json}, written atomically.
+"""The prepared-array store: <data_dir>/<name>/<key>/{X.npy, y.npy, meta.json}, written
+atomically.
 
+<key> is 12 hex digits of the sha256 of what determines the arrays (source name and arguments,
+a user file's sha256, the split), so two configs never share or overwrite a folder, and every
+stage finds the folder from its config alone (`prepared_dir`). Concurrent prepares of one key
+take turns on a lock file, <key>.lock beside the folder: the second reuses the first's arrays.
 Arrays are read back memory-mapped, so DDP ranks share one page cache and data larger than
 RAM trains without being loaded whole.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import itertools
 import json
 import logging
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -38,13 +47,38 @@ class Prepared:
 def source_record(
     name: str, args: dict[str, Any], split: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """What meta.json stores to tell whether prepared arrays match the current config."""
+    """What determines prepared arrays: meta.json stores it, and its hash names the folder."""
     record: dict[str, Any] = {"name": name, "args": dict(sorted(args.items()))}
     if split is not None:
         record["split"] = dict(sorted(split.items()))
     if isinstance(args.get("path"), str):  # a file source: an edited file is a new source
         record["file_sha256"] = file_digest(args["path"])
     return record
+
+
+def _keyed_dir(data_dir: str | Path, record: dict[str, Any]) -> Path:
+    key = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:12]
+    return Path(data_dir) / record["name"] / key
+
+
+def prepared_dir(
+    data_dir: str | Path, name: str, args: dict[str, Any], split: dict[str, Any] | None = None
+) -> Path:
+    """The folder holding dataset `name` prepared from `args` and `split` (the data.source and
+    data.split nodes): <data_dir>/<name>/<12 hex digits of their hash and any file's sha256>."""
+    return _keyed_dir(data_dir, source_record(name, args, split))
+
+
+@contextmanager
+def _locked(directory: Path) -> Iterator[None]:
+    """Hold an exclusive lock on <directory>.lock: one prepare of a key at a time."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(directory.with_name(directory.name + ".lock"), os.O_RDONLY | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # released when fd closes, even if this process dies
+        yield
+    finally:
+        os.close(fd)
 
 
 def _write_header(file: BinaryIO, dtype: np.dtype, shape: tuple[int, ...]) -> None:
@@ -147,17 +181,26 @@ def prepare(
     split: dict[str, Any] | None = None,
     force: bool = True,
 ) -> Path:
-    """Build dataset `name` from its source and store it; skip if current and not `force`.
+    """Build dataset `name` from its source into `prepared_dir(data_dir, name, args, split)`;
+    skip if it is there already and not `force`. A prepare of the same key in another process
+    is waited for, and its arrays are reused.
 
     With `split` (the data.split node), meta.json records the split's digest and sizes, so
     the report and later stages can name the exact rows each part holds.
     """
-    directory = Path(data_dir) / name
     source = source_record(name, args, split)
-    if not force and is_current(directory, source):
+    directory = _keyed_dir(data_dir, source)
+    was_current = is_current(directory, source)
+    if was_current and not force:
         return directory
-    dataset = load_source(name, args, split)
-    meta = write_prepared(directory, dataset, source, split)
+    dataset = load_source(name, args, split)  # every check, before anything is written
+    if dataset.y is not None and split is not None:
+        split_rows(dataset.y, dataset.meta["task"], split)
+    with _locked(directory):
+        if is_current(directory, source) and not (force and was_current):
+            log.info("%s was prepared meanwhile by another process; reusing it", directory)
+            return directory
+        meta = write_prepared(directory, dataset, source, split)
     log.info(
         "prepared %s: %d rows x %d features -> %s",
         name,

@@ -21,7 +21,7 @@ from mlplab.data.encoding import (
     first_missing,
     numeric_values,
 )
-from mlplab.data.files import read_table
+from mlplab.data.files import check_encoding, read_table
 from mlplab.data.split import split_rows
 from mlplab.data.targets import TASK_CHOICES, encode_target, is_numeric
 from mlplab.errors import ConfigError, DataError
@@ -133,9 +133,10 @@ def load_file(
     missing: str,
     categorical: list[str] | None,
     split: dict[str, Any] | None,
+    text_encoding: str = "utf-8",
 ) -> Dataset:
-    """The file sources' work (see file_sources.table_file for the arguments). `path` and
-    `target` may arrive from the config as anything: they are checked to be text first."""
+    """The file sources' work (file_sources.py names the arguments). `path` and `target` may
+    arrive from the config as anything: they are checked to be text first."""
     given: tuple[tuple[str, object, str], ...] = (
         ("path", path, "file to read"),
         ("target", target, "target column"),
@@ -143,6 +144,7 @@ def load_file(
     for key, value, what in given:
         if not isinstance(value, str) or not value:
             raise ConfigError(f"config key 'data.source.{key}' is {value!r}; give the {what}")
+    check_encoding(text_encoding)
     _check_choice("task", task, TASK_CHOICES)
     _check_choice("missing", missing, MISSING_POLICIES)
     if split is None:
@@ -151,7 +153,7 @@ def load_file(
         )
     drop, categorical = _names("drop", drop), _names("categorical", categorical)
     wanted = None if features is None else _names("features", features)
-    frame = read_table(path, fmt, categorical)
+    frame = read_table(path, fmt, categorical, encoding=text_encoding)
     features = select_features(frame, path, target, wanted, drop, categorical)
     n_read = len(frame)
     frame = handle_missing(frame, path, target, features, categorical, missing)

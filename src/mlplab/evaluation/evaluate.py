@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from mlplab.atomic import write_json, write_text
+from mlplab.atomic import finite_or_none, write_json, write_text
 from mlplab.data.split import split_rows
 from mlplab.data.store import read_prepared
 from mlplab.errors import DataError
@@ -60,7 +60,15 @@ def evaluate_checkpoint(
             f"data and data.split config give split {parts.digest()}; evaluate with the "
             "config the checkpoint was trained with"
         )
-    return score_rows(model, prepared.X, prepared.y, parts.test, batch_size)
+    evaluation = score_rows(model, prepared.X, prepared.y, parts.test, batch_size)
+    evaluation.metrics.update(checkpoint=str(ckpt_path), weights=weights_name(ckpt_path))
+    return evaluation
+
+
+def weights_name(ckpt_path: str | Path) -> str | None:
+    """`best` or `last` for the checkpoints training writes (evaluate.weights), else None."""
+    stem = Path(ckpt_path).stem
+    return stem if stem in ("best", "last") else None
 
 
 def score_rows(
@@ -94,9 +102,13 @@ def _cell(value: Any) -> Any:
 
 
 def _rounded(value: Any) -> Any:
-    """Round floats to 6 digits so metrics files stay readable in `dvc metrics show`."""
+    """Round floats to 6 digits so metrics files stay readable in `dvc metrics show`; a
+    non-finite value (a NaN loss) is null, so the file stays strict JSON."""
     if isinstance(value, float):
-        return round(value, 6)
+        rounded = finite_or_none(value)
+        return None if rounded is None else round(rounded, 6)
     if isinstance(value, dict):
         return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
     return value

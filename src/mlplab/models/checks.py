@@ -21,6 +21,15 @@ from mlplab.models.inputs import INPUT_KINDS
 from mlplab.models.norms import NORM_POSITIONS, NORMS
 from mlplab.models.objectives import ALL_LOSSES, OUTPUT_BOUNDS
 
+# The metric names of each task (models/tasks.py's `metrics()`, which needs torch), so a
+# callback's `monitor` is checked in a second; tests/unit/test_model_config.py keeps them equal.
+TASK_METRICS = {
+    "multiclass": ("acc", "auroc", "f1"),
+    "binary": ("acc", "auroc", "f1"),
+    "multilabel": ("acc", "auroc", "exact_match", "f1"),
+    "regression": ("mae", "r2", "rmse"),
+}
+
 
 def check_model(model: DictConfig) -> None:
     """The `model` node: widths, names, activation arguments, dropout per layer, input, init."""

@@ -111,14 +111,53 @@ class MLPModule(L.LightningModule):
         reg = self.hparams["regularization"]
         terms = penalties(self._weight_matrices(), reg["l1"], reg["l2"])
         if not terms:
-            return self._step(batch, "train")
+            return self._rank_weighted(self._step(batch, "train"), len(batch[1]))
         penalty = torch.stack(list(terms.values())).sum()
         loss = self._step(batch, "train", penalty)
         for name, value in {"data_loss": loss - penalty, **terms}.items():
             part = cast(MeanMetric, self.loss_parts[name])
             part.update(value.detach(), weight=len(batch[1]))
             self.log(f"train/{name}", part, on_step=False, on_epoch=True)
-        return loss
+        return self._rank_weighted(loss - penalty, len(batch[1])) + penalty
+
+    def _rank_weighted(self, data_loss: torch.Tensor, rows: int) -> torch.Tensor:
+        """Under DDP, the rank's mean loss weighted by its share of the global batch.
+
+        DDP averages gradients over ranks, which equals the global batch's mean only when the
+        ranks' shares are equal; a last batch of odd size is not. Scaled by rows x ranks / global
+        rows, the average is the one-device gradient. The penalty is the same on every rank and
+        stays as it is.
+        """
+        world = self.trainer.world_size if self._trainer is not None else 1
+        if world == 1:
+            return data_loss
+        local = torch.tensor(float(rows), device=data_loss.device)
+        total = self.trainer.strategy.reduce(local, reduce_op="sum")
+        return data_loss * (rows * world / total)
+
+    def on_train_epoch_start(self) -> None:
+        # Running epoch means start empty; a run resumed mid-epoch skips this hook and keeps
+        # the sums of the batches before the checkpoint (on_load_checkpoint).
+        for metric in self._train_means().values():
+            metric.reset()
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """torchmetrics states are not in the state_dict: save the running train means."""
+        checkpoint["train_means"] = {
+            key: {name: getattr(m, name) for name in m._defaults}
+            for key, m in self._train_means().items()
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        metrics = self._train_means()
+        for key, states in checkpoint.get("train_means", {}).items():
+            for name, value in states.items():
+                setattr(metrics[key], name, value.to(self.device))
+            metrics[key]._update_count = 1  # holds data: compute() without a warning
+
+    def _train_means(self) -> dict[str, MeanMetric]:
+        means = {"train_loss": self.losses["train_loss"], **self.loss_parts}
+        return {key: cast(MeanMetric, m) for key, m in means.items()}
 
     def validation_step(self, batch: Any, batch_idx: int) -> None:
         self._step(batch, "val")

@@ -11,8 +11,11 @@ import numpy as np
 from omegaconf import DictConfig
 
 from mlplab.atomic import write_text
+from mlplab.config.rules import plain
+from mlplab.data.store import prepared_dir
 from mlplab.errors import DataError
 from mlplab.reporting import figures
+from mlplab.training.provenance import summary_line
 
 
 def _read_json(path: Path) -> Any:
@@ -53,8 +56,11 @@ def run_summary(cfg: DictConfig) -> dict[str, str]:
         f"dropout={model.dropout}",
         "optimizer": f"{cfg.optimizer._target_.rsplit('.', 1)[-1]} (lr={cfg.optimizer.lr})",
         "seed": f"{cfg.seed} (split seed {cfg.data.split.seed})",
+        "provenance": summary_line(),
     }
-    meta_file = Path(cfg.paths.data_dir) / cfg.data.name / "meta.json"
+    data = cfg.data
+    meta_file = prepared_dir(cfg.paths.data_dir, data.name, plain(data.source), plain(data.split))
+    meta_file = meta_file / "meta.json"
     meta = _read_json(meta_file) if meta_file.is_file() else {}
     if "split" in meta:
         split = meta["split"]

@@ -11,6 +11,7 @@ from hydra.utils import get_class, instantiate
 from lightning.pytorch.callbacks import ModelCheckpoint
 
 from mlplab.errors import ConfigError
+from mlplab.training.resume import logger_version
 
 
 def _instantiate(key: str, node: dict[str, Any], **extra: Any) -> Any:
@@ -39,12 +40,21 @@ def build_callbacks(nodes: dict[str, Any], models_dir: Path) -> list[L.Callback]
     return callbacks
 
 
-def build_loggers(nodes: dict[str, Any], log_dir: Path) -> list[Any]:
-    return [
-        _instantiate(f"logger.{name}", node, save_dir=str(log_dir))
-        for name, node in nodes.items()
-        if node is not None
-    ]
+def build_loggers(
+    nodes: dict[str, Any], log_dir: Path, continue_versions: bool = False
+) -> list[Any]:
+    """The configured loggers; `continue_versions` (a resumed run) makes TensorBoard write into
+    its newest `version_N`, so it shows one curve. CSVLogger would delete that version's
+    metrics.csv, so it starts a new version_N and the earlier rows stay."""
+    loggers = []
+    for name, node in nodes.items():
+        if node is None:
+            continue
+        appends = node["_target_"].endswith("TensorBoardLogger")
+        version = logger_version(log_dir, node["name"]) if continue_versions and appends else None
+        extra = {} if version is None else {"version": version}
+        loggers.append(_instantiate(f"logger.{name}", node, save_dir=str(log_dir), **extra))
+    return loggers
 
 
 def build_trainer(

@@ -7,33 +7,47 @@ scheduler, callbacks, trainer, LR finder). Nothing here imports torch or Lightni
 
 from __future__ import annotations
 
-from omegaconf import DictConfig
+import json
+import re
+from pathlib import Path
+
+from omegaconf import DictConfig, ListConfig
 
 from mlplab.config.rules import (
+    check_checkpoint_file,
     check_target,
     entry,
     is_int,
     is_positive,
     is_probability,
     one_of,
+    plain,
     require,
     typed,
 )
 from mlplab.config.schema import Config
-from mlplab.data.checks import check_data
+from mlplab.data.checks import check_data, check_data_dir
 from mlplab.errors import ConfigError
-from mlplab.models.checks import check_model, check_objective_node
+from mlplab.models.checks import TASK_METRICS, check_model, check_objective_node
 from mlplab.models.schedules import AUTO, AUTO_KEYS
 
 # The torch.nn.utils.prune functions HiddenLayerPruning takes (training/pruning.py); named here,
 # free of Lightning, so a typo is caught before anything heavy is imported.
 PRUNING_FNS = ("l1_unstructured", "ln_structured", "random_unstructured", "random_structured")
 
+# lightning.pytorch.Trainer's `precision` values (lightning/fabric/plugins/precision).
+PRECISIONS = (
+    *("16-true", "16-mixed", "bf16-true", "bf16-mixed", "32-true", "64-true"),
+    *("transformer-engine", "transformer-engine-float16", "64", "32", "16", "bf16", 64, 32, 16),
+)
+GPU_ACCELERATORS = ("gpu", "cuda")
+
 
 def validate(cfg: DictConfig) -> DictConfig:
     """Return `cfg` typed by the schema and range-checked; raise ConfigError naming the key."""
     checked = typed(cfg, Config)
     require(checked.seed >= 0, "seed", checked.seed, "an integer >= 0")
+    _check_resume(checked.resume)
     check_data(checked.data)
     check_model(checked.model)
     check_objective_node(checked.objective)
@@ -42,8 +56,18 @@ def validate(cfg: DictConfig) -> DictConfig:
     _check_trainer(checked.trainer)
     batch = checked.evaluate.batch_size
     require(batch >= 1, "evaluate.batch_size", batch, "an integer >= 1")
+    one_of("evaluate.weights", checked.evaluate.weights, ("best", "last"))
     _check_lr_find(checked.lr_find, checked.trainer)
     _check_callbacks(checked)
+    check_monitors(checked)
+    check_data_dir(checked.paths.data_dir, checked.data.name)
+    return checked
+
+
+def validate_evaluate(cfg: DictConfig) -> DictConfig:
+    """`validate`, and `evaluate.checkpoint` is a checkpoint file."""
+    checked = validate(cfg)
+    check_checkpoint_file(checked.evaluate.checkpoint, "evaluate.checkpoint")
     return checked
 
 
@@ -51,6 +75,14 @@ def world_size(trainer: DictConfig) -> int:
     """Ranks of a run: devices x nodes (a device list or `auto` counts as one here)."""
     devices = entry(trainer, "devices", "trainer")
     return devices * entry(trainer, "num_nodes", "trainer") if is_int(devices) else 1
+
+
+def _check_resume(resume: object) -> None:
+    """false, true, auto, or an existing .ckpt file (training/resume.py resolves it)."""
+    ok = resume in (False, True, "auto")
+    ok = ok or (isinstance(resume, str) and resume.endswith(".ckpt") and Path(resume).is_file())
+    need = "false, true (this run directory's models/last.ckpt), auto, or an existing .ckpt file"
+    require(ok, "resume", resume, need)
 
 
 def _check_batchnorm_batch(cfg: DictConfig) -> None:
@@ -71,6 +103,14 @@ def _check_optimisation(cfg: DictConfig) -> None:
     check_target("optimizer", cfg.optimizer)
     lr = cfg.optimizer.get("lr")
     require(is_positive(lr), "optimizer.lr", lr, "a learning rate > 0")
+    if cfg.optimizer.get("nesterov") and not (
+        is_positive(cfg.optimizer.get("momentum")) and not cfg.optimizer.get("dampening")
+    ):
+        raise ConfigError(
+            f"config key 'optimizer.momentum' is {cfg.optimizer.get('momentum')!r}, but "
+            "optimizer.nesterov is true: Nesterov needs momentum > 0 and dampening 0; set "
+            "optimizer.nesterov=false or a momentum > 0"
+        )
     one_of("scheduler.interval", cfg.scheduler.interval, ("epoch", "step"))
     if cfg.scheduler.scheduler is not None:
         check_target("scheduler.scheduler", cfg.scheduler.scheduler)
@@ -94,6 +134,30 @@ def _check_trainer(trainer: DictConfig) -> None:
     require(ok, "trainer.gradient_clip_val", clip, "null or a number >= 0")
     algorithm = entry(trainer, "gradient_clip_algorithm", "trainer")
     one_of("trainer.gradient_clip_algorithm", algorithm, ("norm", "value"))
+    precision = trainer.get("precision")
+    if precision is not None and precision not in PRECISIONS:
+        allowed = ", ".join(str(p) for p in PRECISIONS)
+        raise ConfigError(
+            f"config key 'trainer.precision' is {precision!r}; allowed values: {allowed}"
+        )
+    devices = trainer.get("devices")
+    ok = (
+        devices in ("auto", -1)
+        or (is_int(devices) and devices >= 1)
+        or (isinstance(devices, ListConfig) and len(devices) > 0)
+        or (isinstance(devices, str) and re.fullmatch(r"\d+(,\d*)*", devices) is not None)
+    )
+    need = "an integer >= 1 (devices per node), -1 or 'auto' (all), or a list of device indices"
+    require(ok, "trainer.devices", devices, need)
+    accelerator = trainer.get("accelerator")
+    if accelerator in GPU_ACCELERATORS:
+        import torch  # only when a GPU is asked for
+
+        if not torch.cuda.is_available():
+            raise ConfigError(
+                f"config key 'trainer.accelerator' is {accelerator!r}, but torch sees no CUDA GPU "
+                "here; use trainer.accelerator=cpu or auto"
+            )
 
 
 def _check_lr_find(find: DictConfig, trainer: DictConfig) -> None:
@@ -161,3 +225,64 @@ def _check_pruning(key: str, node: DictConfig, epochs: int) -> None:
         raise ConfigError(f"config key '{key}.pruning_dim' is missing; 0 prunes whole hidden units")
     if function == "ln_structured" and entry(node, "pruning_norm", key) is None:
         raise ConfigError(f"config key '{key}.pruning_norm' is missing, e.g. 2 for the L2 norm")
+
+
+def task_of(cfg: DictConfig) -> str | None:
+    """The dataset's task, when known without reading data: the prepared meta.json's, or the
+    file source's `task` setting; None otherwise."""
+    from mlplab.data.store import prepared_dir
+
+    data = cfg.data
+    meta = prepared_dir(cfg.paths.data_dir, data.name, plain(data.source), plain(data.split))
+    meta = meta / "meta.json"
+    try:
+        task = json.loads(meta.read_text()).get("task")
+    except (OSError, ValueError, AttributeError):
+        task = cfg.data.source.get("task")
+    return task if task in ("multiclass", "binary", "multilabel", "regression") else None
+
+
+def metric_names(task: str | None) -> list[str]:
+    """What a run logs and a callback may monitor: train/loss, val/loss and val/<metric> of the
+    task (of every task, when the task is not known yet)."""
+    names = {"train/loss", "val/loss"}
+    for name in [task] if task else list(TASK_METRICS):
+        names |= {f"val/{m}" for m in TASK_METRICS[name]}
+    return sorted(names)
+
+
+def check_monitors(cfg: DictConfig) -> None:
+    """Every callback's (and the scheduler's) `monitor` names a metric the run logs, and no
+    two ModelCheckpoints share Lightning's state key (class, monitor, mode, schedule)."""
+    monitors = {"scheduler.monitor": cfg.scheduler.monitor} if cfg.scheduler.scheduler else {}
+    seen: dict[tuple, str] = {}
+    for name, node in cfg.callbacks.items():
+        if node is None or "monitor" not in node:
+            continue
+        key, kind = f"callbacks.{name}", node._target_.rsplit(".", 1)[-1]
+        if node.monitor is not None:
+            monitors[f"{key}.monitor"] = node.monitor
+        elif kind == "EarlyStopping":
+            raise ConfigError(f"config key '{key}.monitor' is null; early stopping needs a metric")
+        if "filename" in node:  # a ModelCheckpoint: Lightning's state key must be unique
+            fields = ("every_n_train_steps", "every_n_epochs")
+            state = (node._target_, node.monitor, node.get("mode", "min"))
+            state += tuple(node.get(f) for f in fields)
+            if state in seen:
+                raise ConfigError(
+                    f"config key '{key}.monitor' is {node.monitor!r} like "
+                    f"{seen[state]}.monitor: Lightning refuses two ModelCheckpoints with the "
+                    f"same monitor, mode and schedule; set a metric, e.g. {key}.monitor=val/loss"
+                )
+            seen[state] = key
+    unusual = {k: m for k, m in monitors.items() if m not in ("train/loss", "val/loss")}
+    if not unusual:
+        return
+    task = task_of(cfg)
+    names = metric_names(task)
+    for key, monitor in unusual.items():
+        if monitor not in names:
+            of = f"a {task} task" if task else "any task"
+            raise ConfigError(
+                f"config key '{key}' is {monitor!r}; metrics of {of}: {', '.join(names)}"
+            )

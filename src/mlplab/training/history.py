@@ -1,6 +1,8 @@
 """Record per-epoch metrics and write the pipeline's plots/history.csv and metrics/train.json.
 
-Both files use the logged metric names (`train/loss`, `val/acc`, ...) unchanged.
+Both files use the logged metric names (`train/loss`, `val/acc`, ...) unchanged. A diverged run
+(RunDiverged) still writes both, with `"diverged": true`; a non-finite value is a blank cell in
+the CSV and null in the JSON, which stays strict.
 
 TensorBoard and CSV loggers keep their own (timestamped) files; these two files hold only
 numbers, so a repeated run writes identical bytes and DVC sees no change.
@@ -16,19 +18,33 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import ModelCheckpoint
 
-from mlplab.atomic import write_json, write_text
+from mlplab.atomic import finite_or_none, write_json, write_text
+from mlplab.errors import RunDiverged
 from mlplab.training.weights import weight_sparsity
 
 LEADING = ("epoch", "lr", "train/loss", "val/loss")  # then every other train/ and val/ metric
 
 
 class HistoryRecorder(L.Callback):
-    def __init__(self, history_file: Path, summary_file: Path) -> None:
+    def __init__(
+        self, history_file: Path, summary_file: Path, tested_checkpoint: Path | None = None
+    ) -> None:
+        """`tested_checkpoint`: the weights the test scores (models/best.ckpt or last.ckpt, by
+        evaluate.weights), whose weight_sparsity train.json reports; None: the final weights."""
         self.history_file, self.summary_file = Path(history_file), Path(summary_file)
+        self.tested_checkpoint = tested_checkpoint
         self.rows: list[dict[str, float]] = []
         self._epoch_lr = math.nan
+
+    def state_dict(self) -> dict[str, Any]:
+        """Saved in every checkpoint: a resumed run writes the rows of the epochs before too,
+        and the LR of an epoch it resumes in the middle of (its epoch-start hook is skipped)."""
+        return {"rows": self.rows, "epoch_lr": self._epoch_lr}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.rows = [dict(row) for row in state_dict["rows"]]
+        self._epoch_lr = state_dict["epoch_lr"]
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         # The LR the epoch trained with: epoch-interval schedulers step after the epoch ends.
@@ -45,14 +61,26 @@ class HistoryRecorder(L.Callback):
         self.rows.append(row)
 
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._write(trainer, diverged=False)
+
+    def on_exception(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException
+    ) -> None:
+        if isinstance(exception, RunDiverged):
+            self._write(trainer, diverged=True)
+
+    def _write(self, trainer: L.Trainer, diverged: bool) -> None:
         if not trainer.is_global_zero:
             return
         write_text(self.history_file, self.history_csv())
-        write_json(self.summary_file, self.summary(trainer))
+        tested = self.tested_checkpoint.stem if self.tested_checkpoint else "final"
+        record = {"diverged": diverged, "weights": tested}  # weights: those tested
+        write_json(self.summary_file, {**self.summary(trainer, diverged), **record})
 
     def history_csv(self) -> str:
         seen = {key for row in self.rows for key in row}
-        columns = [c for c in LEADING if c in seen] + sorted(seen - set(LEADING))
+        # A run that diverged in its first epoch has no rows: the header alone.
+        columns = [c for c in LEADING if c in seen or not seen] + sorted(seen - set(LEADING))
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
@@ -60,35 +88,36 @@ class HistoryRecorder(L.Callback):
             writer.writerow({k: _fmt(row.get(k)) for k in columns})
         return out.getvalue()
 
-    def summary(self, trainer: L.Trainer) -> dict[str, Any]:
+    def summary(self, trainer: L.Trainer, diverged: bool = False) -> dict[str, Any]:
         """metrics/train.json: the epoch with the lowest val/loss and the last epoch, each as
-        {metric: value} under the names history.csv and TensorBoard use."""
+        {metric: value} under the names history.csv and TensorBoard use, and the
+        weight_sparsity of the tested weights."""
         summary: dict[str, Any] = {"epochs_trained": len(self.rows)}
-        val_rows = [r for r in self.rows if "val/loss" in r]
+        val_rows = [r for r in self.rows if math.isfinite(r.get("val/loss", math.nan))]
         if val_rows:
             best = min(val_rows, key=lambda r: r["val/loss"])
             summary["best_epoch"] = int(best["epoch"])
             summary["best"] = _metrics(best)
-        summary["final"] = _metrics(self.rows[-1])
-        summary["weight_sparsity"] = weight_sparsity(_evaluated_weights(trainer))
+        if self.rows:
+            summary["final"] = _metrics(self.rows[-1])
+        weights = self._tested_weights(trainer, diverged)
+        summary["weight_sparsity"] = None if weights is None else weight_sparsity(weights)
         return summary
 
+    def _tested_weights(self, trainer: L.Trainer, diverged: bool) -> dict[str, torch.Tensor] | None:
+        """The tested checkpoint's weights; without one, the final weights unless diverged."""
+        if self.tested_checkpoint and self.tested_checkpoint.is_file():
+            saved = torch.load(self.tested_checkpoint, map_location="cpu", weights_only=True)
+            return saved["state_dict"]
+        return None if diverged else trainer.lightning_module.state_dict()
 
-def _metrics(row: dict[str, float]) -> dict[str, float]:
-    """A history row's train/ and val/ metrics (not its epoch or learning rate)."""
-    return {k: v for k, v in row.items() if k.startswith(("train/", "val/"))}
 
-
-def _evaluated_weights(trainer: L.Trainer) -> dict[str, torch.Tensor]:
-    """The weights the test and evaluate stages score: the best checkpoint's, else the final."""
-    checkpoint = trainer.checkpoint_callback
-    if isinstance(checkpoint, ModelCheckpoint) and checkpoint.best_model_path:
-        saved = torch.load(checkpoint.best_model_path, map_location="cpu", weights_only=True)
-        return saved["state_dict"]
-    return trainer.lightning_module.state_dict()
+def _metrics(row: dict[str, float]) -> dict[str, float | None]:
+    """A history row's train/ and val/ metrics (not its epoch or learning rate); null for NaN."""
+    return {k: finite_or_none(v) for k, v in row.items() if k.startswith(("train/", "val/"))}
 
 
 def _fmt(value: float | None) -> str:
-    if value is None:
+    if value is None or not math.isfinite(value):
         return ""
     return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else f"{value:.8g}"
