@@ -2,7 +2,6 @@
 
 0: the run finished. 2: bad input (config, data, file) the user can fix, reported as one line
 before anything is written. 3: the run diverged (a non-finite loss, gradient or weight).
-130: interrupted (Ctrl-C).
 """
 
 EXIT_USER_ERROR = 2
