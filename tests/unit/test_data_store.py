@@ -9,11 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from omegaconf import OmegaConf
 
 from mlplab.data import store
 from mlplab.data.scaling import fit_scaling
 from mlplab.data.store import is_current, prepare, prepared_dir, read_prepared, source_record
 from mlplab.errors import ConfigError, DataError
+from tests.conftest import compose_cfg
 
 # configs/data/moons.yaml and circles.yaml with fewer rows.
 MOONS = {"n_samples": 20, "noise": 0.2, "seed": 0}
@@ -24,7 +26,8 @@ SPLIT = {"train": 0.8, "val": 0.1, "test": 0.1, "seed": 0, "stratify": True}
 @pytest.fixture
 def digits(digits_dir) -> Path:
     """The session's prepared digits folder (prepared without a split)."""
-    return prepared_dir(digits_dir, "digits", {})
+    split = OmegaConf.to_container(compose_cfg().data.split)  # as the digits_dir fixture
+    return prepared_dir(digits_dir, "digits", {}, split)
 
 
 def test_prepared_digits_round_trip_memory_mapped(digits):
