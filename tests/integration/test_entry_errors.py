@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from importlib.metadata import version
 
 import pytest
 import torch
@@ -67,7 +68,7 @@ def test_two_runs_started_together_get_their_own_directories_and_provenance(tmp_
         assert record["command"][1:] == command[1:]
         assert record["config"]["trainer"]["max_epochs"] == 1
         assert set(record["packages"]) >= {"torch", "lightning", "hydra-core", "dvc", "numpy"}
-        assert record["packages"]["torch"] == torch.__version__
+        assert record["packages"]["torch"] == version("torch")  # the installed distribution
         saved = torch.load(run_dir / "models" / "last.ckpt", map_location="cpu", weights_only=True)
         assert saved["provenance"]["git"]["commit"] == head
         assert saved["provenance"]["config"] == record["config"]
