@@ -48,4 +48,6 @@ def parquet_file(
     """A Parquet file (it records its own text encoding, so it takes none)."""
     from mlplab.data.tables import load_file
 
-    return load_file("parquet", path, target, features, drop, task, missing, categorical, split)
+    return load_file(
+        "parquet", path, target, features, drop, task, missing, categorical, split, None
+    )

@@ -68,7 +68,7 @@ def read_table(
     fmt: str,
     text_columns: Any = (),
     key: str = "data.source.path",
-    encoding: str = "utf-8",
+    encoding: str | None = "utf-8",  # None: a Parquet file, which records its own
 ) -> pd.DataFrame:
     """Read a CSV or Parquet file; CSV `text_columns` are read as text, so categories stay as
     written. A missing, empty, undecodable or unreadable file, and one with a repeated column
@@ -96,9 +96,9 @@ def read_table(
         advice = "save it as UTF-8"
         if key.startswith("data.source."):
             advice = "name its encoding, e.g. data.source.encoding=latin-1 (or cp1252)"
+        where = _undecodable(path, str(encoding))  # csv only: a Parquet file decodes itself
         raise DataError(
-            f"data file {path} is not {encoding} text: {_undecodable(path, encoding)} cannot be "
-            f"decoded; {advice}"
+            f"data file {path} is not {encoding} text: {where} cannot be decoded; {advice}"
         ) from None
     except (ValueError, OSError, pd.errors.ParserError) as err:
         first = (str(err).splitlines() or [type(err).__name__])[0]

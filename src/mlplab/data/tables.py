@@ -133,7 +133,7 @@ def load_file(
     missing: str,
     categorical: list[str] | None,
     split: dict[str, Any] | None,
-    text_encoding: str = "utf-8",
+    text_encoding: str | None,
 ) -> Dataset:
     """The file sources' work (file_sources.py names the arguments). `path` and `target` may
     arrive from the config as anything: they are checked to be text first."""
@@ -144,7 +144,8 @@ def load_file(
     for key, value, what in given:
         if not isinstance(value, str) or not value:
             raise ConfigError(f"config key 'data.source.{key}' is {value!r}; give the {what}")
-    check_encoding(text_encoding)
+    if text_encoding is not None:  # csv; a Parquet file records its own
+        check_encoding(text_encoding)
     _check_choice("task", task, TASK_CHOICES)
     _check_choice("missing", missing, MISSING_POLICIES)
     if split is None:
