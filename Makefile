@@ -36,8 +36,8 @@ repro: install  ## prepare -> train -> evaluate -> report
 test: install  ## the whole test suite (unit + integration)
 	$(BIN)/pytest
 
-test-fast: install  ## the tests not marked slow (no real pipeline, DVC or DDP): under a minute
-	$(BIN)/pytest -m "not slow"
+test-fast: install  ## the unit tests (tests/unit: no Trainer run, DVC or DDP): under a minute
+	$(BIN)/pytest tests/unit -m "not slow"
 
 bench: install  ## prepare memory and train() vs a hand-written loop -> reports/benchmarks.md
 	$(BIN)/python benchmarks/run.py
