@@ -35,7 +35,7 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     # Continuing this run directory's own checkpoint: log on in its version_N.
     same_run = resume_from is not None and cfg.resume in (True, "auto")
     loggers = build_loggers(cfg.logger, run_dir / "logs", continue_versions=same_run)
-    trainer = build_trainer(cfg.trainer, callbacks, loggers)
+    trainer = build_trainer(cfg.trainer, callbacks, loggers, default_root_dir=str(run_dir))
     trainer.fit(model, datamodule=dm, ckpt_path=resume_from)
     # Without that checkpoint (its ModelCheckpoint disabled), the final weights in memory.
     ckpt_path = str(tested) if tested.is_file() else None
