@@ -4,6 +4,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.mlplab-installed
+PLOTS_PAGE := .dvc/offline_plots.html
 export DVC_NO_ANALYTICS := 1
 # Stage commands call `python`, `dvc`, ...: the venv comes first on PATH.
 export PATH := $(abspath $(BIN)):$(PATH)
@@ -15,7 +16,7 @@ help:  ## list these targets (`make` alone does this)
 	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' \
 	  $(firstword $(MAKEFILE_LIST))
 
-install: $(STAMP)  ## create .venv (or VENV=...) from requirements.lock; every target does this first
+install: $(STAMP) $(PLOTS_PAGE)  ## create .venv (or VENV=...) from requirements.lock; every target does this first
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,10 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python -m pip check
 	touch $@
+
+# `dvc plots show`/`diff`'s page (.dvc/config plots.html_template), Vega inline: works offline.
+$(PLOTS_PAGE): $(STAMP)
+	$(BIN)/python -m mlplab.reporting.vega_template $@
 
 hooks: install  ## install the git pre-commit hooks (ruff, mypy) from .pre-commit-config.yaml
 	$(BIN)/pre-commit install

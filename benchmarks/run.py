@@ -5,6 +5,8 @@ Each measurement runs in its own process on one prepared synthetic dataset: (a) 
 itself, for its peak RSS against the arrays' size on disk; (b) one training epoch of the
 hand-written loop and of `train()`, for samples/s and their ratio. A run replaces the table
 rows of its own size and keeps the others (reports/benchmarks.json holds the numbers).
+(c) The diagnostics callback's overhead on digits (benchmarks/diagnostics_overhead.py), its
+section replaced whole; `--diagnostics-only` runs just that one, `--no-diagnostics` skips it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 REPORT, RESULTS = REPO / "reports" / "benchmarks.md", REPO / "reports" / "benchmarks.json"
+OVERHEAD = "## Diagnostics overhead"  # benchmarks/diagnostics_overhead.py's section heading
 
 
 def _child(module: str, args: list[str], out: Path, log: Path) -> dict:
@@ -133,22 +136,52 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=4096)
     parser.add_argument("--repeats", type=int, default=2, help="alternating epochs per side")
     parser.add_argument("--work-dir", help="where the data goes (default: a temporary dir)")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--diagnostics-only", action="store_true", help="only the overhead (c)")
+    only.add_argument("--no-diagnostics", action="store_true", help="skip the overhead (c)")
+    parser.add_argument("--diagnostics-batch-sizes", type=int, nargs="+", default=[64, 512])
+    parser.add_argument("--diagnostics-epochs", type=int, default=20)
+    parser.add_argument("--diagnostics-repeats", type=int, default=7)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mlplab-bench-", dir=args.work_dir))
+    result, overhead = None, None
     try:
-        result = measure(args.rows, args.features, args.batch_size, args.repeats, work)
+        if not args.diagnostics_only:
+            result = measure(args.rows, args.features, args.batch_size, args.repeats, work)
+        if not args.no_diagnostics:
+            sizes = [str(b) for b in args.diagnostics_batch_sizes]
+            print(f"diagnostics overhead on digits, batch sizes {', '.join(sizes)} ...", flush=True)
+            run = ["all", "--batch-sizes", *sizes, "--epochs", str(args.diagnostics_epochs)]
+            run += ["--repeats", str(args.diagnostics_repeats), "--machine", _cpu()]
+            run += ["--work-dir", str(work)]
+            overhead = _child(
+                "diagnostics_overhead", run, work / "overhead.json", work / "overhead.log"
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     from mlplab.atomic import write_json, write_text
 
     results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else []
-    key = ("rows", "features", "batch_size")
-    results = [r for r in results if any(r[k] != result[k] for k in key)] + [result]
-    results.sort(key=lambda r: [r[k] for k in key])
-    write_json(RESULTS, results)
-    write_text(REPORT, render(results))
-    print(render([result]))
+    if result is not None:
+        key = ("rows", "features", "batch_size")
+        results = [r for r in results if any(r[k] != result[k] for k in key)] + [result]
+        results.sort(key=lambda r: [r[k] for k in key])
+        write_json(RESULTS, results)
+    # The overhead section lives in the report alone: kept as it is unless measured again.
+    old = REPORT.read_text() if REPORT.is_file() else ""
+    section = OVERHEAD + old.split(OVERHEAD, 1)[1] if OVERHEAD in old else ""
+    if overhead is not None:
+        section = overhead["section"]
+        for r in overhead["results"]:
+            print(
+                f"batch {r['batch_size']}: diagnostics off {r['off']:,.0f} samples/s, "
+                f"on {r['on']:,.0f} samples/s, overhead {r['off'] / r['on'] - 1:.1%}, "
+                f"hooks {r['hook_share']:.1%} of training time"
+            )
+    write_text(REPORT, render(results) + ("\n" + section if section else ""))
+    if result is not None:
+        print(render([result]))
 
 
 if __name__ == "__main__":

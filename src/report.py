@@ -1,4 +1,5 @@
-"""Write reports/report.md and its figures from the pipeline's metrics and plots files."""
+"""Write reports/report.md, reports/report.html and reports/figures/ from the run directory's
+files: python src/report.py (the DVC stage runs it with run directory `.`)."""
 
 from omegaconf import DictConfig
 
@@ -14,10 +15,11 @@ def check(cfg: DictConfig) -> DictConfig:
 @hydra_app("train", check=check)
 def main(cfg: DictConfig) -> None:
     cfg = check(cfg)
-    from mlplab.reporting.report import build_report, run_summary
+    from mlplab.reporting.report import recorded_config, write_report
 
-    out = run_dir()
-    print(f"wrote {build_report(out, out / 'reports', run_summary(cfg))}")
+    out = run_dir()  # a train.py run's own directory, or `.` for the pipeline
+    for path in write_report(out, out / "reports", recorded_config(out) or cfg):
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

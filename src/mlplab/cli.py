@@ -17,8 +17,10 @@ import importlib.util
 import inspect
 import os
 import re
+import shlex
 import shutil
 import sys
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +37,9 @@ NAME_LIMIT = 80  # characters of the override part of a run directory's name
 
 _created: Path | None = None  # the run directory this process made, removed on a user error
 _typed: list[str] = []  # the command line as typed, before hydra_app adds to it
+_failed: list[int] = []  # exit codes of the multirun jobs that failed; the sweep went on
+EXIT_INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for a command stopped by Ctrl-C
+JOB_ERROR = "error.txt"  # in a failed multirun job's directory: its error, for the summary
 
 
 def safe_name(text: str, limit: int = NAME_LIMIT) -> str:
@@ -72,27 +77,77 @@ def fail(err: BaseException) -> None:
 
 def user_errors_exit(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Report an MlplabError as one line on stderr and exit 2, a diverged run likewise with
-    exit 3, removing the run directory this process created for it; MLPLAB_DEBUG=1 re-raises."""
+    exit 3, removing the run directory this process created for it; MLPLAB_DEBUG=1 re-raises.
+    A multirun job's error (any error) is written to its directory's error.txt and the sweep
+    goes on to the next job; the process exits with the error's code at the end. Ctrl-C that
+    reaches here (outside training, which stops by itself) is one line and exit code 130."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = os.environ.get("MLPLAB_DEBUG") == "1"
         try:
             return fn(*args, **kwargs)
         except (MlplabError, RunDiverged) as err:
-            if os.environ.get("MLPLAB_DEBUG") == "1":
+            if debug:
                 raise
+            if _in_multirun():
+                return _job_failed(f"error: {err}", _exit_code(err))
             if isinstance(err, MlplabError) and _created is not None:
                 _remove_own_output(_created)
             fail(err)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            sys.exit(EXIT_INTERRUPTED)
+        except Exception as err:
+            if debug or not _in_multirun():
+                raise
+            traceback.print_exc()
+            return _job_failed(f"{type(err).__name__}: {err}", 1)
 
     return wrapper
 
 
+def _exit_code(err: BaseException) -> int:
+    return EXIT_DIVERGED if isinstance(err, RunDiverged) else EXIT_USER_ERROR
+
+
+def _in_multirun() -> bool:
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+
+
+def _job_failed(message: str, code: int) -> None:
+    """A multirun job's error: one line on stderr and in the job's error.txt."""
+    print(message.splitlines()[0] if message else message, file=sys.stderr)
+    directory = run_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / JOB_ERROR).write_text(message + "\n")
+    _failed.append(code)
+
+
+def resume_command(directory: Path) -> str:
+    """The command that continues this run (its job's overrides, `resume=true` in its own
+    directory): `python src/train.py model.dropout=0.3 hydra.run.dir=<dir> resume=true`."""
+    from hydra.core.hydra_config import HydraConfig
+
+    task = [o for o in HydraConfig.get().overrides.task if _key_of(o) != "resume"]
+    script = os.path.relpath(_typed[0] if _typed else sys.argv[0])
+    words = ["python", script, *task, f"hydra.run.dir={shown(directory)}", "resume=true"]
+    return " ".join(shlex.quote(w) for w in words)
+
+
 def hydra_app(
-    config_name: str, check: Callable[[DictConfig], Any], announce: bool = True
+    config_name: str,
+    check: Callable[[DictConfig], Any],
+    announce: bool = True,
+    multirun_end: str | None = None,
 ) -> Callable[[Callable[[DictConfig], Any]], Callable[[], None]]:
     """`@hydra.main(config_path="../configs", config_name=...)`, with `check` run on every
-    job's composed config before Hydra starts; `announce` prints the run directory first."""
+    job's composed config before Hydra starts; `announce` prints the run directory first.
+    `multirun_end` names a Hydra Callback class that a `-m` sweep of this script gets (e.g.
+    its summary table); given only to sweeps, so a single run never imports it."""
 
     def decorate(fn: Callable[[DictConfig], Any]) -> Callable[[], None]:
         import hydra
@@ -100,7 +155,7 @@ def hydra_app(
         @functools.wraps(fn)
         def task(cfg: DictConfig) -> Any:
             if announce:
-                print(f"run directory: {_shown(run_dir())}", flush=True)
+                print(f"run directory: {shown(run_dir())}", flush=True)
             return fn(cfg)
 
         hydra_main = hydra.main(
@@ -112,7 +167,9 @@ def hydra_app(
         @functools.wraps(fn)
         def main() -> None:
             try:
-                argv = checked_argv(sys.argv[1:], script, CONFIG_PATH, config_name, check)
+                argv = checked_argv(
+                    sys.argv[1:], script, CONFIG_PATH, config_name, check, multirun_end
+                )
             except MlplabError as err:
                 if os.environ.get("MLPLAB_DEBUG") == "1":
                     raise
@@ -120,6 +177,8 @@ def hydra_app(
             _typed[:] = sys.argv
             sys.argv[1:] = argv
             app()
+            if _failed:  # multirun jobs that failed: the sweep ran on, its exit code says so
+                sys.exit(max(_failed))
 
         return main
 
@@ -132,9 +191,11 @@ def checked_argv(
     config_path: str,
     config_name: str,
     check: Callable[[DictConfig], Any],
+    multirun_end: str | None = None,
 ) -> list[str]:
-    """`argv` as Hydra will run it: checked, trainer arguments given their `+`, and the run
-    directory made; ConfigError naming the key for anything Hydra or `check` would refuse."""
+    """`argv` as Hydra will run it: checked, trainer arguments given their `+`, the run
+    directory made and, for a sweep, the `multirun_end` callback added; ConfigError naming the
+    key for anything Hydra or `check` would refuse."""
     from hydra._internal.utils import get_args_parser
     from hydra.core.global_hydra import GlobalHydra
 
@@ -158,7 +219,13 @@ def checked_argv(
         first = _compose(hydra, name, jobs[0], mode)
     finally:
         GlobalHydra.instance().clear()
-    return prefix + overrides + _unique_dir(first, overrides, multirun)
+    callback = [f"+hydra.callbacks.multirun_end._target_={multirun_end}"]
+    return (
+        prefix
+        + overrides
+        + _unique_dir(first, overrides, multirun)
+        + (callback if multirun and multirun_end else [])
+    )
 
 
 def _hydra(script: str, config_path: str, config_dir: str | None) -> Any:
@@ -341,7 +408,7 @@ def _unique_dir(cfg: DictConfig, overrides: Sequence[str], multirun: bool) -> li
     raise ConfigError(f"could not create a new run directory next to {base}")
 
 
-def _shown(path: Path) -> str:
+def shown(path: Path) -> str:
     """`path` relative to the current directory when it lies inside it."""
     here, there = Path.cwd().resolve(), path.resolve()
     return str(there.relative_to(here)) if there.is_relative_to(here) else str(there)

@@ -34,7 +34,14 @@ def test_make_repro_writes_every_pipeline_output(repo):
         "plots/history.csv",
         "plots/confusion.json",
         "plots/predictions.csv",
+        "plots/lr.csv",
+        "plots/calibration.csv",
+        "plots/actual_vs_predicted.csv",
+        "diagnostics/layers.csv",
+        "diagnostics/histograms.json",
+        "diagnostics/warnings.json",
         "reports/report.md",
+        "reports/report.html",
     ):
         assert (repo / rel).is_file(), rel
     assert len(list((repo / "data" / "prepared" / "digits").glob("*/X.npy"))) == 1
@@ -69,6 +76,11 @@ def test_confusion_plot_matches_the_test_accuracy(repo):
     assert correct / len(pairs) == pytest.approx(metrics["test/acc"], abs=1e-6)
 
 
+def test_the_pipeline_logs_tensorboard_to_logs_pipeline(repo):
+    assert list((repo / "logs" / "pipeline").glob("events.out.tfevents.*"))
+    assert not (repo / "logs" / "tensorboard").exists()
+
+
 def test_second_repro_is_up_to_date_and_status_clean(repo):
     assert "Data and pipelines are up to date" in run(["dvc", "repro"], cwd=repo).stdout
     assert "Data and pipelines are up to date" in run(["dvc", "status"], cwd=repo).stdout
@@ -86,3 +98,5 @@ def test_dvc_exp_run_with_a_changed_param_is_listed_with_its_metrics(repo):
     assert params["model"]["dropout"] == 0.3
     accuracy = data["metrics"]["metrics/test.json"]["data"]["test/acc"]
     assert 0.9 <= accuracy <= 1
+    # TensorBoard names the experiment's run exps/<name> (DVC_EXP_NAME).
+    assert list((repo / "logs" / "exps" / "dropout03").glob("events.out.tfevents.*"))

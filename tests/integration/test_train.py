@@ -66,8 +66,10 @@ def test_checkpoints_carry_scaling_split_and_class_names(digits_run):
 
 
 def test_tensorboard_reader_finds_loss_accuracy_and_learning_rate(digits_run):
-    [version] = (digits_run[0] / "logs" / "tensorboard").iterdir()
-    events = EventAccumulator(str(version))
+    # The events lie in the run directory itself: TensorBoard names the run by it.
+    assert len(list(digits_run[0].glob("events.out.tfevents.*"))) == 1
+    assert not (digits_run[0] / "logs").exists()
+    events = EventAccumulator(str(digits_run[0]))
     events.Reload()
     tags = set(events.Tags()["scalars"])
     assert {"train/loss", "val/loss", "val/acc", "lr-AdamW/weights", "test/acc"} <= tags

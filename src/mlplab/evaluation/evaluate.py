@@ -84,17 +84,78 @@ def score_rows(
 
 
 def write_evaluation(ev: Evaluation, out_dir: str | Path) -> None:
-    """metrics/test.json, plots/confusion.json (DVC's confusion template; empty unless the task
-    has one class per row) and plots/predictions.csv."""
+    """metrics/test.json, plots/predictions.csv and the files dvc.yaml's charts draw:
+    plots/confusion.json (DVC's confusion template), plots/calibration.csv and
+    plots/actual_vs_predicted.csv. A chart that does not fit the task gets an empty file
+    (`[]`, a header line), which DVC skips: no empty frame, no error."""
     out_dir = Path(out_dir)
     write_json(out_dir / "metrics" / "test.json", _rounded(ev.metrics))
     write_json(out_dir / "plots" / "confusion.json", ev.confusion)
+    rows = [
+        [int(row), *(column[i] for column in ev.table.values())] for i, row in enumerate(ev.rows)
+    ]
+    write_text(out_dir / "plots" / "predictions.csv", _csv(["row", *ev.table], rows))
+    write_text(out_dir / "plots" / "calibration.csv", _csv(CALIBRATION_COLUMNS, calibration(ev)))
+    write_text(
+        out_dir / "plots" / "actual_vs_predicted.csv",
+        _csv(["target", "actual", "predicted"], actual_vs_predicted(ev)),
+    )
+
+
+# Guo et al., "On Calibration of Modern Neural Networks" (2017): reliability diagram bins.
+CALIBRATION_BINS = 10
+CALIBRATION_COLUMNS = ["bin_low", "bin_high", "confidence", "accuracy", "count"]
+
+
+def calibration(ev: Evaluation) -> list[list[Any]]:
+    """Tasks with one class per row: the test rows in equal-width bins of predicted confidence,
+    each bin's mean confidence, its observed accuracy and its row count (empty bins left out).
+    A calibrated model's points lie on the diagonal. Other tasks: no rows."""
+    if "confidence" not in ev.table:
+        return []
+    confidence = np.asarray(ev.table["confidence"], dtype=float)
+    correct = np.asarray(ev.table["actual"]) == np.asarray(ev.table["predicted"])
+    edges = np.linspace(0.0, 1.0, CALIBRATION_BINS + 1)
+    # Bin i holds (edges[i], edges[i + 1]]; a confidence of exactly 0 goes to the first.
+    bins = np.clip(np.searchsorted(edges, confidence, side="left") - 1, 0, CALIBRATION_BINS - 1)
+    rows = []
+    for i in range(CALIBRATION_BINS):
+        members = bins == i
+        if members.any():
+            rows.append(
+                [
+                    float(edges[i]),
+                    float(edges[i + 1]),
+                    float(confidence[members].mean()),
+                    float(correct[members].mean()),
+                    int(members.sum()),
+                ]
+            )
+    return rows
+
+
+def actual_vs_predicted(ev: Evaluation) -> list[list[Any]]:
+    """Regression (its actual columns are numbers): one row per test row and target, `target`
+    naming it (blank for a single target). Other tasks: no rows."""
+    actual = [k for k in ev.table if k.startswith("actual")]
+    if "confidence" in ev.table or not all(
+        isinstance(v, float) for k in actual for v in ev.table[k]
+    ):
+        return []
+    rows = []
+    for column in actual:  # `actual` or `actual_<target>`, beside `predicted[_<target>]`
+        target = column.removeprefix("actual").removeprefix("_")
+        pairs = zip(ev.table[column], ev.table["predicted" + column[6:]], strict=True)
+        rows += [[target, a, p] for a, p in pairs]
+    return rows
+
+
+def _csv(header: list[str], rows: list[list[Any]]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["row", *ev.table])
-    for i, row in enumerate(ev.rows):
-        writer.writerow([int(row), *(_cell(column[i]) for column in ev.table.values())])
-    write_text(out_dir / "plots" / "predictions.csv", buf.getvalue())
+    writer.writerow(header)
+    writer.writerows([_cell(v) for v in row] for row in rows)
+    return buf.getvalue()
 
 
 def _cell(value: Any) -> Any:

@@ -1,1 +1,2 @@
-"""Figures and the markdown report, built from the pipeline's files, never live objects."""
+"""A run's report (report.md and a self-contained report.html) and its figures, built from the
+run directory's files, never live objects."""

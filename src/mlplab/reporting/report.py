@@ -1,128 +1,82 @@
-"""Write reports/report.md: metrics table, per-class table and figures of one pipeline run."""
+"""Write one run's report: report.md (figures linked as files) and report.html (the same
+content, self-contained), from the run directory's files alone.
+
+A run directory is the pipeline's workspace `.` or a `logs/runs/<name>/` of train.py; the
+report reads what exists there and leaves out a section whose files the run does not have.
+"""
 
 from __future__ import annotations
 
-import csv
-import json
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from mlplab.atomic import write_text
-from mlplab.config.rules import plain
-from mlplab.data.store import prepared_dir
-from mlplab.errors import DataError
-from mlplab.reporting import figures
-from mlplab.training.provenance import summary_line
+from mlplab.reporting.diagnostics import diagnostics_section
+from mlplab.reporting.document import Block, Figure, Heading, to_html, to_markdown
+from mlplab.reporting.runfiles import committed, optional_json, read_json
+from mlplab.reporting.sections import (
+    curves_section,
+    lr_find_section,
+    metrics_section,
+    task_section,
+)
+from mlplab.reporting.summary import run_name, summary_section
+
+TITLE = "mlplab report"
 
 
-def _read_json(path: Path) -> Any:
-    if not path.is_file():
-        raise DataError(f"report input {path} is missing; run the earlier stages first")
-    try:
-        return json.loads(path.read_text())
-    except ValueError as err:
-        raise DataError(f"report input {path} is not valid JSON: {err}") from None
+def report_blocks(run_dir: Path, fig_dir: Path, cfg: DictConfig) -> list[Block]:
+    """Every section, in order, with its figures written under `fig_dir`."""
+    train = read_json(run_dir / "metrics" / "train.json")
+    test_file = run_dir / "metrics" / "test.json"
+    test = optional_json(test_file)
+    pruned = any("pruning" in str(c.get("_target_", "")).lower() for c in _callbacks(cfg))
+    name, _ = run_name(run_dir, _record(run_dir))
+    return [
+        Heading(f"{TITLE}: {name}", 1),
+        *summary_section(run_dir, cfg, train, test),
+        *metrics_section(
+            test,
+            committed(test_file) if test is not None else None,
+            train,
+            committed(run_dir / "metrics" / "train.json"),
+            pruned,
+        ),
+        *curves_section(run_dir, train.get("best_epoch"), fig_dir),
+        *task_section(run_dir, test, fig_dir),
+        *diagnostics_section(run_dir, fig_dir),
+        *lr_find_section(run_dir, fig_dir),
+    ]
 
 
-def read_columns(path: Path, numeric: bool = True) -> dict[str, list[Any]]:
-    """A CSV file as {column: values}; numeric columns become floats (blank -> nan)."""
-    if not path.is_file():
-        raise DataError(f"report input {path} is missing; run the earlier stages first")
-    with path.open(newline="") as f:
-        rows = list(csv.DictReader(f))
-    columns = rows[0].keys() if rows else []
-    if not numeric:
-        return {c: [r[c] for r in rows] for c in columns}
-    return {c: [float(r[c]) if r[c] != "" else float("nan") for r in rows] for c in columns}
+def recorded_config(run_dir: str | Path) -> DictConfig | None:
+    """The config a run trained with, as its run.json records it (resolved); None without one.
+    A run's report describes that config, not the one composed today."""
+    record = _record(Path(run_dir))
+    return None if record is None or "config" not in record else OmegaConf.create(record["config"])
 
 
-def confusion_counts(pairs: list[dict[str, str]], class_names: list[str]) -> np.ndarray:
-    index = {name: i for i, name in enumerate(class_names)}
-    counts = np.zeros((len(class_names), len(class_names)), dtype=int)
-    for pair in pairs:
-        counts[index[pair["actual"]], index[pair["predicted"]]] += 1
-    return counts
+def _record(run_dir: Path) -> dict | None:
+    return optional_json(run_dir / "run.json")
 
 
-def run_summary(cfg: DictConfig) -> dict[str, str]:
-    """The report's header: dataset, model, optimizer, seeds and (once prepared) the split."""
-    model = cfg.model
-    summary = {
-        "dataset": cfg.data.name,
-        "model": f"MLP {list(model.hidden_sizes)}, {model.activation}, norm={model.norm}, "
-        f"dropout={model.dropout}",
-        "optimizer": f"{cfg.optimizer._target_.rsplit('.', 1)[-1]} (lr={cfg.optimizer.lr})",
-        "seed": f"{cfg.seed} (split seed {cfg.data.split.seed})",
-        "provenance": summary_line(),
-    }
-    data = cfg.data
-    meta_file = prepared_dir(cfg.paths.data_dir, data.name, plain(data.source), plain(data.split))
-    meta_file = meta_file / "meta.json"
-    meta = _read_json(meta_file) if meta_file.is_file() else {}
-    if "split" in meta:
-        split = meta["split"]
-        summary["split"] = f"{split['digest']} (train/val/test = {split['sizes']})"
-    return summary
+def _callbacks(cfg: DictConfig) -> list[DictConfig]:
+    return [c for c in cfg.callbacks.values() if isinstance(c, DictConfig)]
 
 
-def build_report(root: str | Path, out_dir: str | Path, summary: dict[str, str]) -> Path:
-    """Read the pipeline files under `root`, write figures and report.md under `out_dir`.
-
-    `summary` is a small dict of config facts (run_summary) for the header.
-    """
-    root, out_dir = Path(root), Path(out_dir)
-    train = _read_json(root / "metrics" / "train.json")
-    test = _read_json(root / "metrics" / "test.json")
-    pairs = _read_json(root / "plots" / "confusion.json")
-    history = read_columns(root / "plots" / "history.csv")
+def write_report(run_dir: str | Path, out_dir: str | Path, cfg: DictConfig) -> tuple[Path, Path]:
+    """Write `out_dir`/report.md, report.html and figures/*.png for the run in `run_dir`,
+    whose config is `cfg`; figures of an earlier report that this one has not are removed.
+    Returns the markdown and HTML paths."""
+    run_dir, out_dir = Path(run_dir), Path(out_dir)
     fig_dir = out_dir / "figures"
-    made = [figures.learning_curves(history, fig_dir / "learning_curves.png")]
-    if "lr" in history:
-        made.append(figures.lr_curve(history, fig_dir / "lr.png"))
-    if pairs:  # tasks with one class per row
-        class_names = list(test["per_class"])
-        counts = confusion_counts(pairs, class_names)
-        made.append(figures.confusion_matrix(counts, class_names, fig_dir / "confusion_matrix.png"))
-    elif "test/r2" in test:  # regression: numeric actual and predicted columns
-        predictions = read_columns(root / "plots" / "predictions.csv")
-        if "actual" in predictions:
-            made.append(
-                figures.predicted_vs_actual(predictions, fig_dir / "predicted_vs_actual.png")
-            )
-    lines = ["# mlplab report", ""]
-    lines += [f"- **{k}**: {v}" for k, v in summary.items()]
-    lines += ["", "## Test metrics", "", "| metric | value |", "|---|---|"]
-    lines += [f"| {k} | {_fmt(v)} |" for k, v in test.items() if not isinstance(v, dict)]
-    lines += ["", "## Training", ""]
-    lines += _training_lines(train)
-    if "per_class" in test:
-        lines += ["", "## Per-class", "", "| class | precision | recall |", "|---|---|---|"]
-        lines += [
-            f"| {name} | {_fmt(v['precision'])} | {_fmt(v['recall'])} |"
-            for name, v in test["per_class"].items()
-        ]
-    lines += ["", "## Figures", ""]
-    for path in made:
-        title = path.stem.replace("_", " ").capitalize()
-        lines += [f"### {title}", "", f"![{title}]({path.relative_to(out_dir).as_posix()})", ""]
-    report = out_dir / "report.md"
-    write_text(report, "\n".join(lines))
-    return report
-
-
-def _training_lines(train: dict[str, Any]) -> list[str]:
-    """train.json's counts, then one row per metric: its value at the best and the last epoch."""
-    lines = [f"- **{k}**: {_fmt(v)}" for k, v in train.items() if not isinstance(v, dict)]
-    best, final = train.get("best", {}), train["final"]
-    lines += ["", "| metric | best epoch | final epoch |", "|---|---|---|"]
-    for name in sorted(best.keys() | final.keys()):
-        cells = [_fmt(epoch[name]) if name in epoch else "" for epoch in (best, final)]
-        lines.append(f"| {name} | {' | '.join(cells)} |")
-    return lines
-
-
-def _fmt(value: Any) -> str:
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
+    blocks = report_blocks(run_dir, fig_dir, cfg)
+    made = {b.path.resolve() for b in blocks if isinstance(b, Figure)}
+    for old in fig_dir.glob("*.png"):
+        if old.resolve() not in made:
+            old.unlink()
+    markdown, page = out_dir / "report.md", out_dir / "report.html"
+    write_text(markdown, to_markdown(blocks, out_dir))
+    write_text(page, to_html(blocks, title=f"{TITLE}: {run_name(run_dir, _record(run_dir))[0]}"))
+    return markdown, page

@@ -8,10 +8,10 @@ from typing import Any
 
 import lightning as L
 from hydra.utils import get_class, instantiate
-from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
 
 from mlplab.errors import ConfigError
-from mlplab.training.resume import logger_version
+from mlplab.training.tensorboard import HParam, RunTensorBoard
 
 
 def _instantiate(key: str, node: dict[str, Any], **extra: Any) -> Any:
@@ -41,19 +41,22 @@ def build_callbacks(nodes: dict[str, Any], models_dir: Path) -> list[L.Callback]
 
 
 def build_loggers(
-    nodes: dict[str, Any], log_dir: Path, continue_versions: bool = False
+    nodes: dict[str, Any], run_dir: Path, events_dir: Path, hparams: dict[str, HParam], fresh: bool
 ) -> list[Any]:
-    """The configured loggers; `continue_versions` (a resumed run) makes TensorBoard write into
-    its newest `version_N`, so it shows one curve. CSVLogger would delete that version's
-    metrics.csv, so it starts a new version_N and the earlier rows stay."""
+    """The configured loggers. RunTensorBoard writes into `events_dir` (training/naming.py)
+    with `hparams`; `fresh` (not a resumed run) clears the events a previous run left there.
+    Any other logger gets `save_dir=<run dir>`."""
     loggers = []
     for name, node in nodes.items():
         if node is None:
             continue
-        appends = node["_target_"].endswith("TensorBoardLogger")
-        version = logger_version(log_dir, node["name"]) if continue_versions and appends else None
-        extra = {} if version is None else {"version": version}
-        loggers.append(_instantiate(f"logger.{name}", node, save_dir=str(log_dir), **extra))
+        if issubclass(get_class(node["_target_"]), RunTensorBoard):
+            extra: dict[str, Any] = dict(
+                log_dir=str(events_dir), run_hparams=hparams, fresh=fresh, _convert_="all"
+            )
+        else:
+            extra = dict(save_dir=str(run_dir))
+        loggers.append(_instantiate(f"logger.{name}", node, **extra))
     return loggers
 
 
@@ -61,6 +64,9 @@ def build_trainer(
     node: dict[str, Any], callbacks: list[L.Callback], loggers: list[Any], **overrides: Any
 ) -> L.Trainer:
     """The configured Trainer; `overrides` replace config values (e.g. for the LR finder)."""
+    if not loggers:  # `logger.tensorboard=null`: LearningRateMonitor would refuse to start, and
+        # plots/lr.csv holds the learning rates anyway
+        callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
     # The DataModule shards batches itself (data.batch_size is global), so Lightning must not
     # swap in a DistributedSampler.
     return _instantiate(

@@ -1,11 +1,16 @@
-"""Record per-epoch metrics and write the pipeline's plots/history.csv and metrics/train.json.
+"""Record per-epoch metrics and per-step learning rates: plots/history.csv, plots/lr.csv and
+metrics/train.json.
 
 Both files use the logged metric names (`train/loss`, `val/acc`, ...) unchanged. A diverged run
 (RunDiverged) still writes both, with `"diverged": true`; a non-finite value is a blank cell in
 the CSV and null in the JSON, which stays strict.
 
-TensorBoard and CSV loggers keep their own (timestamped) files; these two files hold only
+TensorBoard keeps its own (timestamped) event files; these files hold only
 numbers, so a repeated run writes identical bytes and DVC sees no change.
+
+plots/lr.csv has one row per optimizer step, `step,epoch,lr`: the LR that step used (read just
+before the optimizer steps), so a step-interval schedule (onecycle's warm-up) shows in full;
+`lr/1`, `lr/2`, ... follow only when parameter groups ever differ (`lr` is group 0's).
 """
 
 from __future__ import annotations
@@ -34,21 +39,33 @@ class HistoryRecorder(L.Callback):
         evaluate.weights), whose weight_sparsity train.json reports; None: the final weights."""
         self.history_file, self.summary_file = Path(history_file), Path(summary_file)
         self.tested_checkpoint = tested_checkpoint
+        self.lr_file = self.history_file.with_name("lr.csv")
         self.rows: list[dict[str, float]] = []
+        self.lr_rows: list[list[float]] = []  # [step, epoch, LR of each parameter group]
         self._epoch_lr = math.nan
 
     def state_dict(self) -> dict[str, Any]:
         """Saved in every checkpoint: a resumed run writes the rows of the epochs before too,
         and the LR of an epoch it resumes in the middle of (its epoch-start hook is skipped)."""
-        return {"rows": self.rows, "epoch_lr": self._epoch_lr}
+        return {"rows": self.rows, "lr_rows": self.lr_rows, "epoch_lr": self._epoch_lr}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.rows = [dict(row) for row in state_dict["rows"]]
+        # Checkpoints written before plots/lr.csv existed have no lr_rows: those steps are blank.
+        self.lr_rows = [list(row) for row in state_dict.get("lr_rows", [])]
         self._epoch_lr = state_dict["epoch_lr"]
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         # The LR the epoch trained with: epoch-interval schedulers step after the epoch ends.
         self._epoch_lr = trainer.optimizers[0].param_groups[0]["lr"]
+
+    def on_before_optimizer_step(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, optimizer: torch.optim.Optimizer
+    ) -> None:
+        # global_step counts the steps taken, so it is this step's 0-based index; a step
+        # schedule steps after the optimizer, so the groups hold the LR this step uses.
+        lrs = [group["lr"] for group in optimizer.param_groups]
+        self.lr_rows.append([trainer.global_step, trainer.current_epoch, *lrs])
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.sanity_checking:
@@ -73,6 +90,7 @@ class HistoryRecorder(L.Callback):
         if not trainer.is_global_zero:
             return
         write_text(self.history_file, self.history_csv())
+        write_text(self.lr_file, self.lr_csv())
         tested = self.tested_checkpoint.stem if self.tested_checkpoint else "final"
         record = {"diverged": diverged, "weights": tested}  # weights: those tested
         write_json(self.summary_file, {**self.summary(trainer, diverged), **record})
@@ -86,6 +104,17 @@ class HistoryRecorder(L.Callback):
         writer.writeheader()
         for row in self.rows:
             writer.writerow({k: _fmt(row.get(k)) for k in columns})
+        return out.getvalue()
+
+    def lr_csv(self) -> str:
+        groups = max((len(row) - 2 for row in self.lr_rows), default=1)
+        differ = any(len(set(row[2:])) > 1 for row in self.lr_rows)
+        extra = [f"lr/{i}" for i in range(1, groups)] if differ else []
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["step", "epoch", "lr", *extra])
+        for row in self.lr_rows:
+            writer.writerow(_fmt(v) for v in row[: 3 + len(extra)])
         return out.getvalue()
 
     def summary(self, trainer: L.Trainer, diverged: bool = False) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from mlplab.atomic import write_text
 from mlplab.cli import command_line
+from mlplab.training.naming import dvc_experiment, run_name
 
 # What "dirty" looks at: code and config, not the pipeline outputs a run itself rewrites
 # (metrics, plots, report, dvc.lock), so two `dvc repro -f` record the same state.
@@ -63,10 +64,12 @@ def environment() -> dict[str, Any]:
     }
 
 
-def provenance(cfg: DictConfig) -> dict[str, Any]:
-    """Everything run.json holds: the environment, the command line, the resolved config."""
+def provenance(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
+    """Everything run.json holds: the run's name (its TensorBoard run, training/naming.py), the
+    DVC experiment it belongs to, the environment, the command line, the resolved config."""
     config = OmegaConf.to_container(cfg, resolve=True)
-    return {**environment(), "command": command_line(), "config": config}
+    identity = {"name": run_name(run_dir), "dvc_experiment": dvc_experiment()}
+    return {**identity, **environment(), "command": command_line(), "config": config}
 
 
 def write_run_record(run_dir: Path, cfg: DictConfig) -> Path | None:
@@ -75,7 +78,7 @@ def write_run_record(run_dir: Path, cfg: DictConfig) -> Path | None:
     if not (run_dir / ".hydra").is_dir():
         return None
     path = run_dir / "run.json"
-    write_text(path, json.dumps(provenance(cfg), indent=2, default=str) + "\n")
+    write_text(path, json.dumps(provenance(cfg, run_dir), indent=2, default=str) + "\n")
     return path
 
 
@@ -93,9 +96,9 @@ def summary_line() -> str:
 class Provenance(Callback):
     """Stores the run's provenance in every checkpoint, under `provenance`."""
 
-    def __init__(self, cfg: DictConfig) -> None:
+    def __init__(self, cfg: DictConfig, run_dir: Path) -> None:
         # Plain JSON values only: checkpoints are read back with torch.load(weights_only=True).
-        self.record = json.loads(json.dumps(provenance(cfg), default=str))
+        self.record = json.loads(json.dumps(provenance(cfg, run_dir), default=str))
 
     def on_save_checkpoint(
         self, trainer: Trainer, pl_module: LightningModule, checkpoint: dict[str, Any]

@@ -114,7 +114,7 @@ class LastCheckpoint(AtomicCheckpoint):
 
     def _save_checkpoint(self, trainer: L.Trainer, filepath: str) -> None:
         # Flush the loggers' buffers first: a resumed run logs on after what the checkpoint
-        # saw, and TensorBoard and CSV then hold every earlier point.
+        # saw, and TensorBoard then holds every earlier point.
         for logger in trainer.loggers:
             logger.save()
         super()._save_checkpoint(trainer, filepath)
@@ -165,13 +165,3 @@ def resume_checkpoint(resume: bool | str, run_dir: Path, expected_hash: str) -> 
         )
     log.info("resuming %s", path)
     return path
-
-
-def logger_version(log_dir: Path, name: str) -> int | None:
-    """The newest `version_N` of a logger in a run being resumed: one continuous curve."""
-    versions = [
-        int(p.name.removeprefix("version_"))
-        for p in (log_dir / name).glob("version_*")
-        if p.name.removeprefix("version_").isdigit()
-    ]
-    return max(versions) if versions else None

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from omegaconf import DictConfig
 
+from mlplab.config.rules import plain
 from mlplab.training.assemble import build_callbacks, build_loggers, build_trainer
 from mlplab.training.history import HistoryRecorder
+from mlplab.training.interrupt import GracefulStop
+from mlplab.training.naming import run_name, tensorboard_dir
 from mlplab.training.provenance import Provenance
 from mlplab.training.resume import ResumeState, config_hash, resume_checkpoint
 from mlplab.training.setup import setup_run
+from mlplab.training.tensorboard import RunTensorBoard, flat_hparams
 
 
 def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
-    """Train, checkpoint and test one model; return the test metrics."""
+    """Train, checkpoint and test one model; return the test metrics. Ctrl-C raises
+    `Interrupted` once models/last.ckpt is written (training/interrupt.py)."""
+    with GracefulStop(run_dir / "models") as stop:
+        return _train(cfg, run_dir, stop)
+
+
+def _train(cfg: DictConfig, run_dir: Path, stop: GracefulStop) -> dict[str, float]:
     digest = config_hash(cfg)
     resume_from = resume_checkpoint(cfg.resume, run_dir, digest)  # None: a fresh run
     dm, model = setup_run(cfg)
@@ -22,22 +33,31 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
         from mlplab.training.lr_finder import apply_suggestion  # matplotlib: only when asked
 
         apply_suggestion(cfg, model, dm, run_dir)
+    stop.check()
     callbacks = build_callbacks(cfg.callbacks, run_dir / "models")
     # evaluate.weights picks the tested checkpoint: models/best.ckpt or models/last.ckpt.
     tested = run_dir / "models" / f"{cfg.evaluate.weights}.ckpt"
-    callbacks.append(
-        HistoryRecorder(
-            run_dir / "plots" / "history.csv", run_dir / "metrics" / "train.json", tested
-        )
-    )
+    summary_file = run_dir / "metrics" / "train.json"
+    callbacks.append(HistoryRecorder(run_dir / "plots" / "history.csv", summary_file, tested))
     callbacks.append(ResumeState(digest, run_dir / "models"))
-    callbacks.append(Provenance(cfg))  # environment, config, command: in every checkpoint
-    # Continuing this run directory's own checkpoint: log on in its version_N.
-    same_run = resume_from is not None and cfg.resume in (True, "auto")
-    loggers = build_loggers(cfg.logger, run_dir / "logs", continue_versions=same_run)
+    callbacks.append(Provenance(cfg, run_dir))  # environment, config, command: in every checkpoint
+    callbacks.append(stop)  # last: its mid-epoch checkpoint sees every other callback's step
+    # A resumed run appends to its TensorBoard curves; a fresh one clears old events there.
+    hparams = flat_hparams(plain(cfg), run_name(run_dir))
+    events = tensorboard_dir(run_dir)
+    loggers = build_loggers(cfg.logger, run_dir, events, hparams, fresh=resume_from is None)
     trainer = build_trainer(cfg.trainer, callbacks, loggers, default_root_dir=str(run_dir))
     trainer.fit(model, datamodule=dm, ckpt_path=resume_from)
+    stop.check()
     # Without that checkpoint (its ModelCheckpoint disabled), the final weights in memory.
     ckpt_path = str(tested) if tested.is_file() else None
     results = trainer.test(model, datamodule=dm, ckpt_path=ckpt_path, verbose=False)
-    return dict(results[0]) if results else {}
+    stop.check()
+    test = dict(results[0]) if results else {}
+    # HParams columns: the best epoch's val metrics beside the test metrics logged by test.
+    best = json.loads(summary_file.read_text()).get("best", {}) if summary_file.is_file() else {}
+    finals = {f"best/{k}": v for k, v in best.items() if k.startswith("val/") and v is not None}
+    for logger in loggers:
+        if isinstance(logger, RunTensorBoard):
+            logger.log_results(finals, trainer.global_step)
+    return test
