@@ -35,6 +35,16 @@ CASES = [
     ("train.py", "trainer.max_epoch=3", ["'trainer.max_epoch'", "'trainer.max_epochs'"]),
     (
         "train.py",
+        "callbacks.diagnostics.every_n_steps=0",
+        ["'callbacks.diagnostics.every_n_steps' is 0", "integer >= 1"],
+    ),
+    (
+        "train.py",
+        "callbacks.diagnostics.update_ratio_range=[-2,-4]",
+        ["'callbacks.diagnostics.update_ratio_range'", "low < high"],
+    ),
+    (
+        "train.py",
         "callbacks.early_stopping.monitor=val/nope",
         ["'callbacks.early_stopping.monitor' is 'val/nope'", "val/loss"],
     ),

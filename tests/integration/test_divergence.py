@@ -141,7 +141,7 @@ def test_non_finite_weights_after_a_step_stop_the_run_and_are_never_checkpointed
     dm, model = setup_run(cfg)
     callbacks = [*build_callbacks(cfg.callbacks, tmp_path / "models"), _PoisonAfterBackward(6)]
     with pytest.raises(RunDiverged, match=r"epoch 1: non-finite weights or buffers after step 6"):
-        build_trainer(cfg.trainer, callbacks, []).fit(model, datamodule=dm)
+        build_trainer(cfg.trainer, callbacks, [], tmp_path).fit(model, datamodule=dm)
     assert not bool(next(model.parameters()).isfinite().all())  # the weights in memory are inf
     last = torch.load(tmp_path / "models" / "last.ckpt", map_location="cpu", weights_only=True)
     assert last["epoch"] == 0  # epoch 0's weights, not the poisoned ones

@@ -45,7 +45,7 @@ def _fit(run_dir: Path, data_dir: Path, probe: L.Callback, *overrides: str) -> L
     cfg = _cfg(data_dir, "callbacks.lr_monitor=null", *overrides)
     dm, model = setup_run(cfg)
     callbacks = [*build_callbacks(cfg.callbacks, run_dir / "models"), probe]
-    build_trainer(cfg.trainer, callbacks, []).fit(model, datamodule=dm)
+    build_trainer(cfg.trainer, callbacks, [], run_dir).fit(model, datamodule=dm)
     return model
 
 
@@ -104,7 +104,7 @@ def _tested(ckpt: Path, data_dir: Path, *overrides: str) -> dict[str, float]:
     """The Trainer's test metrics of a checkpoint, with the run's config and test batches."""
     cfg = _cfg(data_dir, *overrides)
     dm, model = setup_run(cfg)
-    trainer = build_trainer(cfg.trainer, [], [])
+    trainer = build_trainer(cfg.trainer, [], [], ckpt.parent.parent)
     return trainer.test(model, datamodule=dm, ckpt_path=str(ckpt), verbose=False)[0]
 
 

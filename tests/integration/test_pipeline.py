@@ -61,6 +61,9 @@ def test_report_links_only_existing_figures(repo):
         "learning_curves.png",
         "lr.png",
         "confusion_matrix.png",
+        "activation_histograms.png",  # the default ReLU net: dead units, no saturation
+        "dead_units.png",
+        "update_ratio.png",
     }
     assert all((report.parent / link).is_file() for link in links)
     [meta_file] = (repo / "data" / "prepared" / "digits").glob("*/meta.json")  # one key

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
+from tests.browser import chromium, render_page
 from tests.conftest import REPO, compose_cfg, run
 from tests.unit.test_report import PNG, headings, write_diagnostics
 
@@ -89,3 +90,16 @@ def test_html_page_inlines_each_markdown_figure_as_a_png(reported_run):
         assert base64.b64decode(source) == (reports / link).read_bytes()
         assert (reports / link).read_bytes().startswith(PNG)
     assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*https?:""", page, flags=re.I)
+
+
+@pytest.mark.skipif(chromium() is None, reason="no Chromium on PATH (apt-get install chromium)")
+def test_html_page_draws_every_figure_offline_in_chromium(reported_run):
+    """The page as a browser shows it: no request leaves the machine, every image decodes."""
+    reports = reported_run / "reports"
+    figures = len(re.findall(r"!\[[^\]]*\]\(([^)]+)\)", (reports / "report.md").read_text()))
+    page = render_page(reports / "report.html")
+    assert page.external_requests == []
+    assert page.console_errors == []
+    images = [c for c in page.charts if c.kind == "img"]
+    assert len(images) == figures >= 6
+    assert all(c.marks == 1 for c in images), images

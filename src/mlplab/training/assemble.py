@@ -61,9 +61,14 @@ def build_loggers(
 
 
 def build_trainer(
-    node: dict[str, Any], callbacks: list[L.Callback], loggers: list[Any], **overrides: Any
+    node: dict[str, Any],
+    callbacks: list[L.Callback],
+    loggers: list[Any],
+    run_dir: Path,
+    **overrides: Any,
 ) -> L.Trainer:
-    """The configured Trainer; `overrides` replace config values (e.g. for the LR finder)."""
+    """The configured Trainer, writing under `run_dir` (callbacks find it as the Trainer's
+    default_root_dir); `overrides` replace config values (e.g. for the LR finder)."""
     if not loggers:  # `logger.tensorboard=null`: LearningRateMonitor would refuse to start, and
         # plots/lr.csv holds the learning rates anyway
         callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
@@ -75,5 +80,6 @@ def build_trainer(
         callbacks=callbacks,
         logger=loggers or False,
         use_distributed_sampler=False,
+        default_root_dir=str(run_dir),
         **overrides,
     )

@@ -202,6 +202,29 @@ def _check_callbacks(cfg: DictConfig) -> None:
             if not cfg.model.hidden_sizes:
                 raise ConfigError(f"config key '{key}' prunes hidden layers; none exist")
             _check_pruning(key, node, epochs)
+        elif kinds[name] == "Diagnostics":
+            _check_diagnostics(key, node)
+
+
+def _check_diagnostics(key: str, node: DictConfig) -> None:
+    for arg in ("every_n_steps", "histogram_bins", "update_ratio_patience"):
+        value = entry(node, arg, key)
+        require(is_int(value) and value >= 1, f"{key}.{arg}", value, "an integer >= 1")
+    for arg in ("tanh_saturation", "sigmoid_saturation", "max_saturated", "max_dead"):
+        value = entry(node, arg, key)
+        ok = is_probability(value) and 0 < value < 1
+        require(ok, f"{key}.{arg}", value, "a fraction in (0, 1)")
+    bounds = entry(node, "update_ratio_range", key)
+    ok = (
+        isinstance(bounds, ListConfig)
+        and len(bounds) == 2
+        and all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
+        and bounds[0] < bounds[1]
+    )
+    require(ok, f"{key}.update_ratio_range", bounds, "[low, high] with low < high, e.g. [-4, -2]")
+    for arg in ("vanishing_factor", "exploding_grad_norm"):
+        value = entry(node, arg, key)
+        require(is_positive(value), f"{key}.{arg}", value, "> 0")
 
 
 def _check_swa(key: str, node: DictConfig, epochs: int) -> None:

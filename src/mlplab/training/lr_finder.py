@@ -43,6 +43,7 @@ def range_test(
         cfg.trainer,
         callbacks=[],
         loggers=[],
+        run_dir=out_dir,  # Lightning's temporary checkpoint of the initial model goes there
         # One device, no validation, no checkpoints: the test is num_training steps, nothing more.
         devices=1,
         num_nodes=1,
@@ -53,7 +54,6 @@ def range_test(
         limit_val_batches=0,
         enable_checkpointing=False,
         enable_model_summary=False,
-        default_root_dir=str(out_dir),  # Lightning's temporary checkpoint of the initial model
     )
     with torch.random.fork_rng():
         finder = Tuner(trainer).lr_find(

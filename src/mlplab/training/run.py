@@ -46,7 +46,7 @@ def _train(cfg: DictConfig, run_dir: Path, stop: GracefulStop) -> dict[str, floa
     hparams = flat_hparams(plain(cfg), run_name(run_dir))
     events = tensorboard_dir(run_dir)
     loggers = build_loggers(cfg.logger, run_dir, events, hparams, fresh=resume_from is None)
-    trainer = build_trainer(cfg.trainer, callbacks, loggers, default_root_dir=str(run_dir))
+    trainer = build_trainer(cfg.trainer, callbacks, loggers, run_dir)
     trainer.fit(model, datamodule=dm, ckpt_path=resume_from)
     stop.check()
     # Without that checkpoint (its ModelCheckpoint disabled), the final weights in memory.
