@@ -7,7 +7,14 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from mlplab.cli import EXIT_INTERRUPTED, hydra_app, resume_command, run_dir, shown
+from mlplab.cli import (
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    hydra_app,
+    resume_command,
+    run_dir,
+    shown,
+)
 from mlplab.training.checks import validate
 
 
@@ -23,8 +30,8 @@ def main(cfg: DictConfig) -> None:
     try:
         trainer_metrics = train(cfg, run_dir())
     except Interrupted as stop:
-        print(_stopped(stop.checkpoint), file=sys.stderr)
-        sys.exit(EXIT_INTERRUPTED)
+        print(_stopped(stop.checkpoint, stop.signal_name), file=sys.stderr)
+        sys.exit(EXIT_INTERRUPTED if stop.signal_name == "SIGINT" else EXIT_TERMINATED)
     report_test_metrics(cfg, run_dir(), trainer_metrics)
 
 
@@ -58,15 +65,17 @@ def _table(title: str, metrics: Mapping[str, object]) -> str:
     return "\n".join([title, *(f"  {k:<{width}}  {v:.4f}" for k, v in scalars.items())])
 
 
-def _stopped(checkpoint: Path | None) -> str:
-    """The one line a Ctrl-C'd run ends with: where its checkpoint is, how to continue."""
+def _stopped(checkpoint: Path | None, signal_name: str) -> str:
+    """The one line a Ctrl-C'd (or SIGTERM'd) run ends with: where its checkpoint is, how to
+    continue."""
+    stopped = "interrupted" if signal_name == "SIGINT" else f"stopped by {signal_name}"
     if checkpoint is None:
-        return "interrupted before the first checkpoint: nothing to resume; run it again"
+        return f"{stopped} before the first checkpoint: nothing to resume; run it again"
     if "DVC_STAGE" in os.environ:  # dvc repro / dvc exp run: the stage resumes by itself
         how = "run the same dvc command again (the train stage resumes it: resume=auto)"
     else:
         how = resume_command(run_dir())
-    return f"interrupted: checkpoints in {shown(checkpoint.parent)}/; to continue: {how}"
+    return f"{stopped}: checkpoints in {shown(checkpoint.parent)}/; to continue: {how}"
 
 
 if __name__ == "__main__":

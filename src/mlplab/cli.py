@@ -39,6 +39,7 @@ _created: Path | None = None  # the run directory this process made, removed on 
 _typed: list[str] = []  # the command line as typed, before hydra_app adds to it
 _failed: list[int] = []  # exit codes of the multirun jobs that failed; the sweep went on
 EXIT_INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for a command stopped by Ctrl-C
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 JOB_ERROR = "error.txt"  # in a failed multirun job's directory: its error, for the summary
 
 

@@ -134,6 +134,35 @@ def test_ctrl_c_saves_last_ckpt_exits_130_and_the_printed_command_resumes_it(tmp
         assert got == want, rel
 
 
+def test_sigterm_stops_like_ctrl_c_with_exit_143_and_the_printed_command_finishes(
+    tmp_path, digits_dir
+):
+    """`kill`, `timeout` or a scheduler's preemption: Lightning's own SIGTERM stop would exit
+    0 as if the run had finished."""
+    overrides = ["trainer.max_epochs=6", "callbacks.early_stopping=null", *_quiet(digits_dir)]
+    stopped = tmp_path / "stopped"
+    proc = subprocess.Popen(
+        ["python", "src/train.py", *overrides, f"hydra.run.dir={stopped}"],
+        cwd=REPO,
+        env=subprocess_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    last = stopped / "models" / "last.ckpt"
+    deadline = time.monotonic() + 120
+    while _global_step(last) is None and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 143, stderr
+    line = stderr.strip().splitlines()[-1]
+    assert line.startswith(f"stopped by SIGTERM: checkpoints in {stopped / 'models'}/; ")
+    assert not (stopped / "metrics" / "train.json").exists()
+    run(line.split("to continue: ", 1)[1], REPO)
+    assert json.loads((stopped / "metrics" / "train.json").read_text())["epochs_trained"] == 6
+
+
 def json_or_text(path: Path) -> object:
     if path.suffix != ".json":
         return path.read_text()

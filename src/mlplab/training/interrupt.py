@@ -24,11 +24,12 @@ from mlplab.training.resume import LAST, LastCheckpoint
 
 
 class Interrupted(Exception):
-    """Training stopped on Ctrl-C; `checkpoint` is the last.ckpt to resume (None: none yet)."""
+    """Training stopped on Ctrl-C (or SIGTERM: `kill`, a scheduler's preemption, `timeout`);
+    `checkpoint` is the last.ckpt to resume (None: none yet)."""
 
-    def __init__(self, checkpoint: Path | None) -> None:
-        super().__init__(f"interrupted; last checkpoint: {checkpoint}")
-        self.checkpoint = checkpoint
+    def __init__(self, checkpoint: Path | None, signal_name: str = "SIGINT") -> None:
+        super().__init__(f"interrupted by {signal_name}; last checkpoint: {checkpoint}")
+        self.checkpoint, self.signal_name = checkpoint, signal_name
 
 
 class GracefulStop(L.Callback):
@@ -51,8 +52,8 @@ class GracefulStop(L.Callback):
             raise self.interrupted()
         self.requested = True
 
-    def interrupted(self) -> Interrupted:
-        return Interrupted(self.last if self.last.is_file() else None)
+    def interrupted(self, signal_name: str = "SIGINT") -> Interrupted:
+        return Interrupted(self.last if self.last.is_file() else None, signal_name)
 
     def check(self) -> None:
         """Outside a fit (before it, after it): stop now if asked."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig
 
 from mlplab.config.rules import plain
@@ -22,7 +23,10 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     """Train, checkpoint and test one model; return the test metrics. Ctrl-C raises
     `Interrupted` once models/last.ckpt is written (training/interrupt.py)."""
     with GracefulStop(run_dir / "models") as stop:
-        return _train(cfg, run_dir, stop)
+        try:
+            return _train(cfg, run_dir, stop)
+        except SIGTERMException:  # Lightning's SIGTERM stop is a SystemExit with code 0
+            raise stop.interrupted("SIGTERM") from None
 
 
 def _train(cfg: DictConfig, run_dir: Path, stop: GracefulStop) -> dict[str, float]:
