@@ -18,6 +18,7 @@ import pytest
 import vl_convert
 import yaml
 from dvc_render.html import PAGE_HTML
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from mlplab.reporting.vega_template import VEGA_LITE_VERSION, build_page
 from mlplab.training.run import train
@@ -200,3 +201,8 @@ def test_queued_experiments_keep_their_per_epoch_curves(tmp_path):
         for rev in ("drop0", "drop3")
     }
     assert losses["drop0"] != losses["drop3"]  # each experiment's own curve
+    # TensorBoard events outlive the queue's temporary workspace: in the queuing repository,
+    # one run per experiment, named by it.
+    for name in ("drop0", "drop3"):
+        tags = EventAccumulator(str(repo / "logs" / "exps" / name)).Reload().Tags()["scalars"]
+        assert {"train/loss", "val/loss", "test/acc"} <= set(tags), name
