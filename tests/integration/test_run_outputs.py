@@ -100,25 +100,33 @@ def _global_step(path: Path) -> int | None:
         return None
 
 
-def test_ctrl_c_saves_last_ckpt_exits_130_and_the_printed_command_resumes_it(tmp_path, digits_dir):
-    overrides = ["trainer.max_epochs=12", "callbacks.early_stopping=null", *_quiet(digits_dir)]
-    full, stopped = tmp_path / "full", tmp_path / "stopped"
-    run(["python", "src/train.py", *overrides, f"hydra.run.dir={full}"], REPO)
+def _signal_mid_training(sig: int, overrides: list[str], run_dir: Path) -> tuple[int, str]:
+    """Start train.py in `run_dir`, send `sig` once its first last.ckpt exists (training is
+    under way), and return its exit code and stderr."""
     proc = subprocess.Popen(
-        ["python", "src/train.py", *overrides, f"hydra.run.dir={stopped}"],
+        ["python", "src/train.py", *overrides, f"hydra.run.dir={run_dir}"],
         cwd=REPO,
         env=subprocess_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
-    last = stopped / "models" / "last.ckpt"
+    last = run_dir / "models" / "last.ckpt"
     deadline = time.monotonic() + 120
     while _global_step(last) is None and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.05)  # last.ckpt after the first epoch: training is under way
-    proc.send_signal(signal.SIGINT)
+        time.sleep(0.05)
+    proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 130, stderr
+    return proc.returncode, stderr
+
+
+def test_ctrl_c_saves_last_ckpt_exits_130_and_the_printed_command_resumes_it(tmp_path, digits_dir):
+    overrides = ["trainer.max_epochs=12", "callbacks.early_stopping=null", *_quiet(digits_dir)]
+    full, stopped = tmp_path / "full", tmp_path / "stopped"
+    run(["python", "src/train.py", *overrides, f"hydra.run.dir={full}"], REPO)
+    returncode, stderr = _signal_mid_training(signal.SIGINT, overrides, stopped)
+    assert returncode == 130, stderr
+    last = stopped / "models" / "last.ckpt"
     [line] = stderr.strip().splitlines()  # one line, no traceback, no Lightning shutdown text
     assert line.startswith(f"interrupted: checkpoints in {stopped / 'models'}/; to continue: ")
     step = _global_step(last)
@@ -141,21 +149,8 @@ def test_sigterm_stops_like_ctrl_c_with_exit_143_and_the_printed_command_finishe
     0 as if the run had finished."""
     overrides = ["trainer.max_epochs=6", "callbacks.early_stopping=null", *_quiet(digits_dir)]
     stopped = tmp_path / "stopped"
-    proc = subprocess.Popen(
-        ["python", "src/train.py", *overrides, f"hydra.run.dir={stopped}"],
-        cwd=REPO,
-        env=subprocess_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    last = stopped / "models" / "last.ckpt"
-    deadline = time.monotonic() + 120
-    while _global_step(last) is None and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
-    _, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 143, stderr
+    returncode, stderr = _signal_mid_training(signal.SIGTERM, overrides, stopped)
+    assert returncode == 143, stderr
     line = stderr.strip().splitlines()[-1]
     assert line.startswith(f"stopped by SIGTERM: checkpoints in {stopped / 'models'}/; ")
     assert not (stopped / "metrics" / "train.json").exists()

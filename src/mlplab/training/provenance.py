@@ -1,7 +1,8 @@
 """Where a result came from: package versions, Python, git commit, hardware, config, command.
 
 `write_run_record` puts it in the run directory as run.json; the `Provenance` callback puts
-it in every checkpoint (`checkpoint["provenance"]`); `summary_line` is the report's line.
+it in every checkpoint (`checkpoint["provenance"]`); the report reads it back
+(reporting/summary.py).
 """
 
 from __future__ import annotations
@@ -80,17 +81,6 @@ def write_run_record(run_dir: Path, cfg: DictConfig) -> Path | None:
     path = run_dir / "run.json"
     write_text(path, json.dumps(provenance(cfg, run_dir), indent=2, default=str) + "\n")
     return path
-
-
-def summary_line() -> str:
-    """One line for the report: git commit, Python and the main package versions."""
-    env = environment()
-    git = env["git"]
-    commit = "not a git checkout"
-    if git["commit"]:
-        commit = f"git {git['commit'][:12]}{' (uncommitted changes)' if git['dirty'] else ''}"
-    packages = ", ".join(f"{k} {v}" for k, v in env["packages"].items() if v)
-    return f"{commit}; Python {env['python']}; {packages}"
 
 
 class Provenance(Callback):
