@@ -9,6 +9,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig
 
 from mlplab.config.rules import plain
+from mlplab.training import batched
 from mlplab.training.assemble import build_callbacks, build_loggers, build_trainer
 from mlplab.training.history import HistoryRecorder
 from mlplab.training.interrupt import GracefulStop
@@ -21,7 +22,11 @@ from mlplab.training.tensorboard import RunTensorBoard, flat_hparams
 
 def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     """Train, checkpoint and test one model; return the test metrics. Ctrl-C raises
-    `Interrupted` once models/last.ckpt is written (training/interrupt.py)."""
+    `Interrupted` once models/last.ckpt is written (training/interrupt.py). In a sweep, a run
+    that shares a stacked network with others is trained by its group (training/batched.py)."""
+    grouped = batched.take(cfg, run_dir)
+    if grouped is not None:
+        return grouped.result()
     with GracefulStop(run_dir / "models") as stop:
         try:
             return _train(cfg, run_dir, stop)

@@ -1,0 +1,157 @@
+"""K MLPs of one shape as one network: weights stacked along a leading model axis.
+
+Each Linear becomes one batched matmul over the K models (`torch.baddbmm`), BatchNorm one call
+over K x width channels (so each model keeps its own batch statistics and running averages),
+dropout one mask per model drawn from that model's own generator. The K `MLPModule`s stay the
+owners of their weights: after stacking, every module parameter and buffer is a view into the
+stacked tensor, so a module's `state_dict()` is that model's current weights (a normal
+checkpoint) and its own optimizer can step it.
+
+Done this way, model k computes what it computes alone: the same matmul per slice, the same
+per-channel statistics and the same dropout masks (drawn as `F.dropout` draws them, from a
+generator holding the state the global one would hold in a sequential run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mlplab.models.module import MLPModule
+
+# What the stacked form supports; any other module in a hidden block (PReLU's weights, RReLU's
+# random slopes, AlphaDropout's affine noise, LayerNorm) makes a run train on its own.
+STACKABLE = (nn.Linear, nn.BatchNorm1d, nn.Dropout)
+
+
+def stackable(module: MLPModule) -> str | None:
+    """Why `module` cannot train stacked (None: it can)."""
+    if module.spec.input_kind != "dense":
+        return "token (embedding) input"
+    for name, sub in module.net.named_modules():
+        if isinstance(sub, nn.PReLU | nn.RReLU | nn.AlphaDropout | nn.LayerNorm):
+            return f"{type(sub).__name__} in {name}"
+    return None
+
+
+class StackedMLP(nn.Module):
+    """The K modules' networks as one; `forward(x)` takes [K, batch, features]."""
+
+    def __init__(self, modules: Sequence[MLPModule]) -> None:
+        super().__init__()
+        self.k = len(modules)
+        self.members = list(modules)  # not registered: their tensors are views of ours
+        first = modules[0]
+        self.blocks = [name for name, _ in first.net.named_children()]
+        self.stacked = nn.ParameterDict()
+        self.views: dict[str, list[torch.Tensor]] = {}
+        for name, _ in first.net.named_parameters():
+            data = torch.stack([m.net.get_parameter(name).detach() for m in modules])
+            self.stacked[_key(name)] = nn.Parameter(data)
+            for k, m in enumerate(modules):
+                m.net.get_parameter(name).data = self.stacked[_key(name)].data[k]
+        self.buffer_names = [n for n, b in first.net.named_buffers() if b.is_floating_point()]
+        for name in [*self.buffer_names, "input_shift", "input_scale"]:
+            owner = "net." if name in self.buffer_names else ""
+            data = torch.stack([m.get_buffer(owner + name) for m in modules])
+            self.register_buffer(_key(owner + name), data)
+            stacked = self.get_buffer(_key(owner + name))
+            for k, m in enumerate(modules):
+                module_name, _, attr = (owner + name).rpartition(".")
+                holder = m.get_submodule(module_name) if module_name else m
+                holder._buffers[attr] = stacked[k]
+
+    def param(self, name: str) -> nn.Parameter:
+        return self.stacked[_key(name)]
+
+    def forward(
+        self, x: torch.Tensor, generators: Sequence[torch.Generator] | None = None
+    ) -> torch.Tensor:
+        """Model-unit outputs [K, batch, out]; `generators` (one per model) draw the dropout
+        masks in training mode."""
+        x = (x - self.get_buffer("input_shift").unsqueeze(1)) / self.get_buffer(
+            "input_scale"
+        ).unsqueeze(1)
+        net = self.members[0].net
+        for block_name in self.blocks:
+            block = net.get_submodule(block_name)
+            if isinstance(block, nn.Linear):
+                x = self._linear(x, block_name)
+                continue
+            for name, layer in block.named_children():
+                path = f"{block_name}.{name}"
+                if isinstance(layer, nn.Linear):
+                    x = self._linear(x, path)
+                elif isinstance(layer, nn.BatchNorm1d):
+                    x = self._batchnorm(x, path, layer)
+                elif isinstance(layer, nn.Dropout):
+                    x = self._dropout(x, layer.p, generators) if self.training else x
+                else:  # an elementwise activation: one module serves every model
+                    x = layer(x)
+        return self.members[0].task.head(x)
+
+    def _linear(self, x: torch.Tensor, path: str) -> torch.Tensor:
+        has_bias = _key(f"{path}.bias") in self.stacked
+        bias = self.param(f"{path}.bias") if has_bias else None
+        return StackedLinear.apply(x, self.param(f"{path}.weight"), bias)
+
+    def _batchnorm(self, x: torch.Tensor, path: str, layer: nn.BatchNorm1d) -> torch.Tensor:
+        k, batch, width = x.shape
+        flat = x.transpose(0, 1).reshape(batch, k * width)  # channel (k, j): model k's unit j
+        if self.training:
+            for m in self.members:  # what BatchNorm1d.forward counts
+                m.net.get_buffer(f"{path}.num_batches_tracked").add_(1)
+        out = F.batch_norm(
+            flat,
+            self.get_buffer(_key(f"net.{path}.running_mean")).view(-1),
+            self.get_buffer(_key(f"net.{path}.running_var")).view(-1),
+            self.param(f"{path}.weight").reshape(-1),
+            self.param(f"{path}.bias").reshape(-1),
+            self.training,
+            layer.momentum if layer.momentum is not None else 0.0,
+            layer.eps,
+        )
+        return out.reshape(batch, k, width).transpose(0, 1)
+
+    @staticmethod
+    def _dropout(
+        x: torch.Tensor, p: float, generators: Sequence[torch.Generator] | None
+    ) -> torch.Tensor:
+        # F.dropout's own recipe (bernoulli_(1 - p), then / (1 - p)), one model at a time.
+        assert generators is not None, "training mode needs one generator per model"
+        noise = torch.empty_like(x)
+        for k, generator in enumerate(generators):
+            noise[k].bernoulli_(1 - p, generator=generator)
+        return x * noise.div_(1 - p)
+
+
+class StackedLinear(torch.autograd.Function):
+    """K Linear layers: one batched matmul forward and for the input gradient; the weight
+    gradient one `mm` per model, the product nn.Linear's backward computes (grad^T @ input):
+    a batched matmul sums in another order, and its last-bit differences grow in training."""
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
+    ) -> torch.Tensor:
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        if bias is None:
+            return torch.bmm(x, weight.transpose(1, 2))
+        return torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> Any:  # type: ignore[override]
+        x, weight = ctx.saved_tensors
+        grad_x = torch.bmm(grad, weight) if ctx.needs_input_grad[0] else None
+        grad_w = torch.stack([torch.mm(g.t(), xk) for g, xk in zip(grad, x, strict=True)])
+        grad_b = grad.sum(1) if ctx.has_bias else None
+        return grad_x, grad_w, grad_b
+
+
+def _key(name: str) -> str:
+    return name.replace(".", "__")

@@ -1,0 +1,459 @@
+"""The batched training loop: K runs of one shape, one stacked network (training/batched.py).
+
+Every step does for each run what Lightning's loop does for it alone, in the same order: its
+own batch (its seed's shuffle), forward (one batched pass), its loss and penalties, backward
+(one pass: the sum of the K losses has each run's gradient), its gradient clipping, its
+optimizer and scheduler, the divergence check. Every epoch: validation with the run's own
+metric objects, best.ckpt when its val/loss improves, its early stopping. So a run's numbers
+are those of the same run trained alone (to float rounding: the batched matmul's weight
+gradient may differ in the last bit).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+import lightning as L
+import numpy as np
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+from torchmetrics import MeanMetric
+
+from mlplab.atomic import write_json, write_text
+from mlplab.config.rules import plain
+from mlplab.data.augment import Augmenter
+from mlplab.data.batches import ArrayBatches, ShardedBatchSampler
+from mlplab.errors import RunDiverged
+from mlplab.models.module import MLPModule
+from mlplab.models.penalties import penalties
+from mlplab.models.schedules import build_scheduler
+from mlplab.models.stacked import StackedMLP, stackable
+from mlplab.training.assemble import _instantiate, build_loggers
+from mlplab.training.batched import Outcome
+from mlplab.training.history import HistoryRecorder
+from mlplab.training.naming import run_name, tensorboard_dir
+from mlplab.training.provenance import provenance
+from mlplab.training.setup import build_datamodule, build_module, quiet_lightning_logs
+from mlplab.training.tensorboard import RunTensorBoard, flat_hparams
+
+log = logging.getLogger(__name__)
+PRINT_EVERY_S = 5.0  # the group's progress line, at most this often (and at its end)
+
+
+@dataclass
+class Member:
+    """One run of the group and everything it owns."""
+
+    cfg: DictConfig
+    run_dir: Path
+    module: MLPModule
+    generator: torch.Generator  # its dropout masks: the global RNG state of a run alone
+    sampler: ShardedBatchSampler
+    augmenter: Augmenter | None
+    optimizer: torch.optim.Optimizer = field(init=False)
+    scheduler: Any = None
+    interval: str = "epoch"
+    monitor: str | None = None
+    stopping: Any = None  # its EarlyStopping callback object (criteria only)
+    history: HistoryRecorder = field(init=False)
+    loggers: list[Any] = field(default_factory=list)
+    best: float = float("inf")
+    done: bool = False
+    outcome: Outcome | None = None
+    epochs: int = 0
+    steps: int = 0
+    last_loss: float | None = None
+
+    @property
+    def models_dir(self) -> Path:
+        return self.run_dir / "models"
+
+
+class GroupTrainer:
+    def __init__(self, jobs: list[tuple[DictConfig, Path]]) -> None:
+        self.jobs = jobs
+        self.cfg = jobs[0][0]  # every key outside BATCHABLE is equal across the group
+        self.trainer_cfg = self.cfg.trainer
+
+    def fit(self) -> dict[Path, Outcome]:
+        quiet_lightning_logs()
+        deterministic = self.trainer_cfg.deterministic
+        if deterministic:
+            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(bool(deterministic), warn_only=deterministic == "warn")
+        dm = build_datamodule(self.cfg)
+        dm.prepare_data()
+        dm.setup("fit")
+        self.dm = dm
+        members = []
+        for cfg, run_dir in self.jobs:
+            L.seed_everything(cfg.seed, workers=True, verbose=False)
+            module = build_module(cfg, dm)
+            if stackable(module) is not None:
+                continue  # trains alone afterwards
+            generator = torch.Generator().manual_seed(0)
+            generator.set_state(torch.get_rng_state())
+            members.append(self._member(cfg, run_dir, module, generator))
+        if len(members) < 2:
+            return {}
+        self.members = members
+        device = _device(self.trainer_cfg.accelerator)
+        for m in members:
+            m.module.to(device)
+        self.device = device
+        self.net = StackedMLP([m.module for m in members])
+        for m in members:
+            self._optimizers(m)
+        print(
+            f"training {len(members)} runs as one batched network "
+            f"({', '.join(m.run_dir.name for m in members[:3])}{', ...' if len(members) > 3 else ''})",
+            flush=True,
+        )
+        self._loop()
+        self._test()
+        return {m.run_dir: cast(Outcome, m.outcome) for m in members}
+
+    # --- set-up ---------------------------------------------------------------------------
+
+    def _member(
+        self, cfg: DictConfig, run_dir: Path, module: MLPModule, generator: torch.Generator
+    ) -> Member:
+        data = cfg.data
+        sampler = ShardedBatchSampler(
+            self.dm.split.train, data.batch_size, shuffle=True, seed=cfg.seed, rank=0, world_size=1
+        )
+        augment = plain(data.augment)
+        augmenter = None
+        if any(augment.values()):
+            meta = self.dm.meta
+            augmenter = Augmenter(
+                noise_std=augment["noise_std"],
+                mixup_alpha=augment["mixup_alpha"],
+                task=meta["task"],
+                n_classes=len(meta.get("class_names", [])),
+                feature_scale=self.dm.scaling_stats()[1],
+                seed=cfg.seed * 1000,
+            )
+        member = Member(cfg, run_dir, module, generator, sampler, augmenter)
+        tested = run_dir / "models" / f"{cfg.evaluate.weights}.ckpt"
+        member.history = HistoryRecorder(
+            run_dir / "plots" / "history.csv", run_dir / "metrics" / "train.json", tested
+        )
+        stopping = cfg.callbacks.get("early_stopping")
+        if stopping is not None:
+            member.stopping = _instantiate("callbacks.early_stopping", plain(stopping))
+        hparams = flat_hparams(plain(cfg), run_name(run_dir))
+        member.loggers = build_loggers(
+            cfg.logger, run_dir, tensorboard_dir(run_dir), hparams, fresh=True
+        )
+        return member
+
+    def _optimizers(self, m: Member) -> None:
+        """The run's optimizer and scheduler, built as MLPModule.configure_optimizers builds
+        them, over its parameters (views into the stacked weights)."""
+        hp = m.module.hparams
+        m.optimizer = instantiate(hp["optimizer"])(m.module._param_groups())
+        schedule = hp["scheduler"]
+        if schedule["scheduler"] is None:
+            return
+        m.interval, m.monitor = schedule["interval"], schedule["monitor"]
+        steps = len(m.sampler) * self.trainer_cfg.max_epochs
+        total = steps if m.interval == "step" else self.trainer_cfg.max_epochs
+        m.scheduler = build_scheduler(schedule["scheduler"], m.optimizer, lambda: total)
+
+    # --- the loop -------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        members, net = self.members, self.net
+        max_epochs, min_epochs = self.trainer_cfg.max_epochs, self.trainer_cfg.min_epochs
+        val_every = self.trainer_cfg.check_val_every_n_epoch
+        clip = self.trainer_cfg.gradient_clip_val
+        clip_by = self.trainer_cfg.gradient_clip_algorithm
+        divergence = self.cfg.callbacks.get("divergence")
+        X, y = self.dm.prepared.X, self.dm.prepared.y  # type: ignore[union-attr]
+        batches = ArrayBatches(X, y)
+        params = list(net.stacked.values())
+        buffers = [b for b in net.buffers() if b.is_floating_point()]
+        last_print = time.perf_counter()
+        for m in members:
+            for logger in m.loggers:
+                logger.log_hyperparams(None)
+        for epoch in range(max_epochs):
+            running = [m for m in members if not m.done]
+            if not running:
+                break
+            net.train()
+            for m in members:
+                m.sampler.set_epoch(epoch)
+                m.module.on_train_epoch_start()
+                m.history._epoch_lr = m.optimizer.param_groups[0]["lr"]
+            orders = [iter(m.sampler) for m in members]
+            for _ in range(len(members[0].sampler)):
+                xs, ys = [], []
+                for m, order in zip(members, orders, strict=True):
+                    x_k, y_k = batches[next(order)]
+                    if m.augmenter is not None:
+                        x_k, y_k = m.augmenter(x_k, y_k)
+                    xs.append(x_k)
+                    ys.append(y_k.to(self.device))
+                x = torch.stack(xs).to(self.device)
+                out = net(x, [m.generator for m in members])
+                losses = []
+                for k, m in enumerate(members):
+                    loss = m.module.task.loss(out[k], m.module.to_model_units(ys[k]))
+                    reg = m.module.hparams["regularization"]
+                    terms = penalties(m.module._weight_matrices(), reg["l1"], reg["l2"])
+                    if terms:
+                        loss = loss + torch.stack(list(terms.values())).sum()
+                    cast(MeanMetric, m.module.losses["train_loss"]).update(
+                        loss.detach(), weight=len(ys[k])
+                    )
+                    losses.append(loss)
+                for p in params:
+                    p.grad = None
+                torch.stack(losses).sum().backward()
+                for k, m in enumerate(members):
+                    own = [p for g in m.optimizer.param_groups for p in g["params"]]
+                    for p in own:
+                        p.grad = None
+                    for name, p in m.module.net.named_parameters():
+                        grad = net.param(name).grad
+                        p.grad = None if grad is None else grad[k]
+                    if m.done:
+                        continue
+                    if clip:
+                        if clip_by == "norm":
+                            torch.nn.utils.clip_grad_norm_(own, clip)
+                        else:
+                            torch.nn.utils.clip_grad_value_(own, clip)
+                    lrs = [g["lr"] for g in m.optimizer.param_groups]
+                    m.history.lr_rows.append([m.steps, epoch, *lrs])
+                    m.optimizer.step()
+                    m.steps += 1
+                    if m.scheduler is not None and m.interval == "step":
+                        m.scheduler.step()
+                if divergence is not None:
+                    self._check_steps(members, losses, params, buffers, divergence, epoch)
+            for m in members:
+                if not m.done:
+                    m.epochs = epoch + 1
+            if (epoch + 1) % val_every == 0:
+                self._validate(epoch, divergence)
+            for m in members:
+                if m.done:
+                    continue
+                row = m.history.rows[-1] if m.history.rows else {}
+                stop = False
+                if m.stopping is not None and "val/loss" in row and epoch + 1 >= min_epochs:
+                    current = torch.tensor(row["val/loss"])
+                    stop, _ = m.stopping._evaluate_stopping_criteria(current)
+                if m.scheduler is not None and m.interval == "epoch":
+                    if m.monitor is not None and isinstance(
+                        m.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau
+                    ):
+                        m.scheduler.step(row.get(m.monitor, float("nan")))
+                    else:
+                        m.scheduler.step()
+                if stop or epoch + 1 == max_epochs:
+                    self._finish(m, diverged=None)
+            if time.perf_counter() - last_print > PRINT_EVERY_S or epoch + 1 == max_epochs:
+                last_print = time.perf_counter()
+                self._progress(epoch, max_epochs)
+        for m in members:
+            if not m.done:
+                self._finish(m, diverged=None)
+
+    def _check_steps(
+        self,
+        members: list[Member],
+        losses: list[torch.Tensor],
+        params: list[torch.Tensor],
+        buffers: list[torch.Tensor],
+        divergence: Any,
+        epoch: int,
+    ) -> None:
+        """DivergenceCheck for every run at once: one host sync per step."""
+        sums = [torch.stack([loss.detach().to(torch.float64) for loss in losses])]
+        if divergence.check_weights:
+            for t in [*params, *buffers]:
+                sums.append(t.detach().sum(dim=tuple(range(1, t.ndim)), dtype=torch.float64))
+        ok = torch.stack(sums).sum(dim=0).isfinite().tolist()
+        for k, m in enumerate(members):
+            if m.done:
+                continue
+            if ok[k]:
+                m.last_loss = float(losses[k].detach())
+                continue
+            loss = float(losses[k].detach())
+            step = m.steps - 1
+            what = (
+                f"non-finite loss ({loss}) at step {step}"
+                if not np.isfinite(loss)
+                else f"non-finite weights, gradients or buffers after step {step}"
+            )
+            self._finish(m, diverged=f"training diverged in epoch {epoch}: {what}")
+
+    @torch.no_grad()
+    def _validate(self, epoch: int, divergence: Any) -> None:
+        net, members, dm = self.net, self.members, self.dm
+        net.eval()
+        loader = ShardedBatchSampler(
+            dm.split.val, self.cfg.data.batch_size, shuffle=False, seed=0, rank=0, world_size=1
+        )
+        batches = ArrayBatches(dm.prepared.X, dm.prepared.y)  # type: ignore[union-attr]
+        for m in members:
+            m.module.val_metrics.reset()
+            m.module.losses["val_loss"].reset()
+        for rows in loader:
+            x, y = batches[rows]
+            x, y = x.to(self.device), y.to(self.device)
+            out = net(x.unsqueeze(0).expand(len(members), *x.shape).contiguous())
+            for k, m in enumerate(members):
+                if m.done:
+                    continue
+                module = m.module
+                loss = module.task.loss(out[k], module.to_model_units(y))
+                cast(MeanMetric, module.losses["val_loss"]).update(loss, weight=len(y))
+                module.val_metrics.update(
+                    module.task.metric_inputs(module.to_target_units(out[k]), y), y
+                )
+        for m in members:
+            if m.done:
+                continue
+            module = m.module
+            row: dict[str, float] = {"epoch": epoch, "lr": m.history._epoch_lr}
+            row["train/loss"] = float(cast(MeanMetric, module.losses["train_loss"]).compute())
+            row["val/loss"] = float(cast(MeanMetric, module.losses["val_loss"]).compute())
+            row.update({k: float(v) for k, v in module.val_metrics.compute().items()})
+            m.history.rows.append(row)
+            metrics = {k: v for k, v in row.items() if k != "lr"}
+            for i, group in enumerate(m.optimizer.param_groups):
+                metrics[f"lr-{type(m.optimizer).__name__}/{group.get('name', i)}"] = group["lr"]
+            for logger in m.loggers:
+                logger.log_metrics(metrics, m.steps)
+            loss = row["val/loss"]
+            if divergence is not None and divergence.check_val_loss and not np.isfinite(loss):
+                self._finish(m, diverged=f"non-finite val/loss ({loss}) in validation")
+                continue
+            if loss < m.best:  # ModelCheckpoint(monitor=val/loss, mode=min, save_top_k=1)
+                m.best = loss
+                if self.cfg.callbacks.get("model_checkpoint") is not None:
+                    self._save(m, "best", epoch)
+
+    # --- outputs --------------------------------------------------------------------------
+
+    def _save(self, m: Member, name: str, epoch: int) -> None:
+        checkpoint = {
+            "epoch": epoch,
+            "global_step": m.steps,
+            "pytorch-lightning_version": L.__version__,
+            "state_dict": {k: v.detach().clone() for k, v in m.module.state_dict().items()},
+            "hparams_name": "kwargs",
+            "hyper_parameters": dict(m.module.hparams),
+            "optimizer_states": [m.optimizer.state_dict()],
+            "lr_schedulers": [m.scheduler.state_dict()] if m.scheduler is not None else [],
+            "provenance": json.loads(json.dumps(provenance(m.cfg, m.run_dir), default=str)),
+            "batched": {"runs": len(self.members)},
+        }
+        path = m.models_dir / f"{name}.ckpt"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        torch.save(checkpoint, partial)
+        os.replace(partial, path)
+
+    def _finish(self, m: Member, diverged: str | None) -> None:
+        """The run is done: last.ckpt (finite weights only), history, train.json."""
+        m.done = True
+        if diverged is None and self.cfg.callbacks.get("last_checkpoint") is not None:
+            self._save(m, "last", max(m.epochs - 1, 0))
+        history = m.history
+        write_text(history.history_file, history.history_csv())
+        write_text(history.lr_file, history.lr_csv())
+        tested = history.tested_checkpoint
+        summary = history.summary(cast(L.Trainer, _FinalWeights(m)), diverged is not None)
+        record = {"diverged": diverged is not None, "weights": tested.stem if tested else "final"}
+        write_json(history.summary_file, {**summary, **record})
+        if diverged is not None:
+            last = f"{m.last_loss:.4g}" if m.last_loss is not None else "none"
+            m.outcome = Outcome(
+                error=RunDiverged(
+                    f"{diverged}; last finite training loss {last}. Likely causes: too high a "
+                    "learning rate (optimizer.lr), too large an initial scale "
+                    "(model.init.scale), loose or no gradient clipping (trainer.gradient_clip_val)"
+                )
+            )
+
+    def _progress(self, epoch: int, max_epochs: int) -> None:
+        running = sum(not m.done for m in self.members)
+        losses = [m.history.rows[-1]["val/loss"] for m in self.members if m.history.rows]
+        shown = f", val/loss {min(losses):.4f}-{max(losses):.4f}" if losses else ""
+        print(
+            f"batched: epoch {epoch + 1}/{max_epochs}, {running}/{len(self.members)} runs "
+            f"training{shown}",
+            flush=True,
+        )
+
+    @torch.no_grad()
+    def _test(self) -> None:
+        """Each finished run's test metrics from its tested weights, logged as trainer.test
+        logs them (TensorBoard test/*, best/val/*)."""
+        dm = self.dm
+        rows = dm.split.test
+        X, y = dm.prepared.X, dm.prepared.y  # type: ignore[union-attr]
+        for m in self.members:
+            if m.outcome is not None:  # diverged
+                for logger in m.loggers:
+                    if isinstance(logger, RunTensorBoard) and logger._experiment is not None:
+                        logger.experiment.close()
+                continue
+            module = m.module
+            tested = m.history.tested_checkpoint
+            if tested is not None and tested.is_file():
+                saved = torch.load(tested, map_location=self.device, weights_only=True)
+                module.load_state_dict(saved["state_dict"])
+            module.eval()
+            module.test_metrics.reset()
+            mean = cast(MeanMetric, module.losses["test_loss"])
+            mean.reset()
+            batch = self.cfg.data.batch_size
+            for start in range(0, len(rows), batch):
+                part = rows[start : start + batch]
+                x = torch.from_numpy(np.asarray(X[part])).to(self.device)
+                t = torch.from_numpy(np.asarray(y[part])).to(self.device)
+                out = module(x)
+                mean.update(module.task.loss(out, module.to_model_units(t)), weight=len(t))
+                module.test_metrics.update(
+                    module.task.metric_inputs(module.to_target_units(out), t), t
+                )
+            test = {"test/loss": float(mean.compute())}
+            test.update({k: float(v) for k, v in module.test_metrics.compute().items()})
+            best = json.loads(m.history.summary_file.read_text()).get("best", {})
+            finals = {f"best/{k}": v for k, v in best.items() if k.startswith("val/")}
+            for logger in m.loggers:
+                logger.log_metrics(test, m.steps)
+                if isinstance(logger, RunTensorBoard):
+                    logger.log_results({k: v for k, v in finals.items() if v is not None}, m.steps)
+            m.outcome = Outcome(test=test)
+
+
+class _FinalWeights:
+    """What HistoryRecorder.summary reads of a Trainer when no checkpoint was tested: the
+    run's final weights."""
+
+    def __init__(self, m: Member) -> None:
+        self.lightning_module = m.module
+
+
+def _device(accelerator: str) -> torch.device:
+    if accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available()):
+        return torch.device("cuda")
+    if accelerator == "mps":
+        return torch.device("mps")
+    return torch.device("cpu")
