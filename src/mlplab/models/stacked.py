@@ -135,7 +135,7 @@ class StackedLinear(torch.autograd.Function):
     a batched matmul sums in another order, and its last-bit differences grow in training."""
 
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
     ) -> torch.Tensor:
         ctx.save_for_backward(x, weight)
@@ -145,7 +145,7 @@ class StackedLinear(torch.autograd.Function):
         return torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
 
     @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> Any:  # type: ignore[override]
+    def backward(ctx: Any, grad: torch.Tensor) -> Any:
         x, weight = ctx.saved_tensors
         grad_x = torch.bmm(grad, weight) if ctx.needs_input_grad[0] else None
         grad_w = torch.stack([torch.mm(g.t(), xk) for g, xk in zip(grad, x, strict=True)])

@@ -111,11 +111,10 @@ class GroupTrainer:
         self.net = StackedMLP([m.module for m in members])
         for m in members:
             self._optimizers(m)
-        print(
-            f"training {len(members)} runs as one batched network "
-            f"({', '.join(m.run_dir.name for m in members[:3])}{', ...' if len(members) > 3 else ''})",
-            flush=True,
+        names = ", ".join(m.run_dir.name for m in members[:3]) + (
+            ", ..." if len(members) > 3 else ""
         )
+        print(f"training {len(members)} runs as one batched network ({names})", flush=True)
         self._loop()
         self._test()
         return {m.run_dir: cast(Outcome, m.outcome) for m in members}
@@ -310,7 +309,7 @@ class GroupTrainer:
         batches = ArrayBatches(dm.prepared.X, dm.prepared.y)  # type: ignore[union-attr]
         for m in members:
             m.module.val_metrics.reset()
-            m.module.losses["val_loss"].reset()
+            cast(MeanMetric, m.module.losses["val_loss"]).reset()
         for rows in loader:
             x, y = batches[rows]
             x, y = x.to(self.device), y.to(self.device)
@@ -319,8 +318,8 @@ class GroupTrainer:
                 if m.done:
                     continue
                 module = m.module
-                loss = module.task.loss(out[k], module.to_model_units(y))
-                cast(MeanMetric, module.losses["val_loss"]).update(loss, weight=len(y))
+                batch_loss = module.task.loss(out[k], module.to_model_units(y))
+                cast(MeanMetric, module.losses["val_loss"]).update(batch_loss, weight=len(y))
                 module.val_metrics.update(
                     module.task.metric_inputs(module.to_target_units(out[k]), y), y
                 )
