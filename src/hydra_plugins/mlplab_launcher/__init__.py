@@ -67,7 +67,9 @@ class BatchedLauncher(Launcher):
             for start in range(0, len(jobs), self.max_models):
                 chunk = jobs[start : start + self.max_models]
                 if len(chunk) > 1:
-                    batched.train_group([(d.cfg, d.run_dir) for _, _, d in chunk])
+                    from mlplab.training.group import train_group
+
+                    train_group([(d.cfg, d.run_dir) for _, _, d in chunk])
                 for idx, config, _ in chunk:  # each job ends as usual, with its run's result
                     returns[idx] = self._run(config)
         return [returns[idx] for idx in sorted(returns)]

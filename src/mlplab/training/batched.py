@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,24 +140,7 @@ def group_key(cfg: DictConfig) -> str | None:
     return json.dumps(values, sort_keys=True, default=str)
 
 
-def train_group(jobs: list[tuple[DictConfig, Path]]) -> None:
-    """Train the jobs' runs as one stacked network; each run's outcome is kept for `take`.
-    A run the stacked form cannot hold gets no outcome and trains alone afterwards."""
-    from mlplab.training.group import GroupTrainer
-
-    group = GroupTrainer(jobs)
-    try:
-        outcomes = group.fit()
-    except KeyboardInterrupt:
-        print(
-            f"interrupted: the batched group of {len(jobs)} runs stopped; batched runs do not "
-            "resume: run the command again",
-            file=sys.stderr,
-        )
-        sys.exit(130)
-    except Exception as err:  # a bug or a bad input shared by the group: every run fails with it
-        if os.environ.get("MLPLAB_DEBUG") == "1":
-            raise
-        outcomes = {run_dir: Outcome(error=err) for _, run_dir in jobs}
+def keep(outcomes: dict[Path, Outcome]) -> None:
+    """The group's outcomes, each returned by `take` to its own run."""
     for run_dir, outcome in outcomes.items():
         _outcomes[run_dir.resolve()] = outcome

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,7 @@ from mlplab.models.penalties import penalties
 from mlplab.models.schedules import build_scheduler
 from mlplab.models.stacked import StackedMLP, stackable
 from mlplab.training.assemble import _instantiate, build_loggers
-from mlplab.training.batched import Outcome
+from mlplab.training.batched import Outcome, keep
 from mlplab.training.history import HistoryRecorder
 from mlplab.training.naming import run_name, tensorboard_dir
 from mlplab.training.provenance import provenance
@@ -74,6 +75,26 @@ class Member:
     @property
     def models_dir(self) -> Path:
         return self.run_dir / "models"
+
+
+def train_group(jobs: list[tuple[DictConfig, Path]]) -> None:
+    """Train the jobs' runs as one stacked network; each run's outcome is kept for `take`.
+    A run the stacked form cannot hold gets no outcome and trains alone afterwards."""
+    group = GroupTrainer(jobs)
+    try:
+        outcomes = group.fit()
+    except KeyboardInterrupt:
+        print(
+            f"interrupted: the batched group of {len(jobs)} runs stopped; batched runs do not "
+            "resume: run the command again",
+            file=sys.stderr,
+        )
+        sys.exit(130)
+    except Exception as err:  # a bug or a bad input shared by the group: every run fails with it
+        if os.environ.get("MLPLAB_DEBUG") == "1":
+            raise
+        outcomes = {run_dir: Outcome(error=err) for _, run_dir in jobs}
+    keep(outcomes)
 
 
 class GroupTrainer:
