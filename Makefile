@@ -44,8 +44,8 @@ test: install  ## the whole test suite (unit + integration)
 test-fast: install  ## the unit tests (tests/unit: no Trainer run, DVC or DDP): under a minute
 	$(BIN)/pytest tests/unit -m "not slow"
 
-bench: install  ## prepare memory and train() vs a hand-written loop -> reports/benchmarks.md
-	$(BIN)/python benchmarks/run.py
+bench: install  ## train() vs a hand-written loop, < 3 min (BENCH=--full: longer) -> reports/benchmarks.md
+	$(BIN)/python benchmarks/run.py $(BENCH)
 
 lint: install  ## ruff check, ruff format --check and mypy (what CI runs)
 	$(BIN)/ruff check .

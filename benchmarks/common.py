@@ -1,8 +1,7 @@
-"""What every benchmark child shares: the composed config and memory readings."""
+"""What the harness and its prepare child share: composing the config and memory readings."""
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import resource
 from pathlib import Path
@@ -11,36 +10,22 @@ from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = "synthetic_classification"
 
 
-def child_args(*extra: str) -> argparse.Namespace:
-    """The arguments every benchmark child process takes from benchmarks/run.py."""
-    parser = argparse.ArgumentParser()
-    for name in ("--rows", "--features", "--batch-size"):
-        parser.add_argument(name, type=int, required=True)
-    for name in ("--data-dir", "--out", *extra):
-        parser.add_argument(name, required=True)
-    return parser.parse_args()
-
-
-def bench_config(
-    rows: int, features: int, batch_size: int, data_dir: str | Path, *extra: str
-) -> DictConfig:
-    """The default config on `rows` x `features` synthetic data: the same for every child, so
-    the training children find the prepare child's arrays current and prepare nothing."""
-    from mlplab.training.checks import validate
-
-    overrides = [
-        f"data={DATA}",
+def synthetic_overrides(rows: int, features: int, data_dir: str | Path) -> list[str]:
+    """The synthetic dataset: `rows` x `features` Gaussian-mixture rows under `data_dir`."""
+    return [
+        "data=synthetic_classification",
         f"data.source.n_samples={rows}",
         f"data.source.n_features={features}",
-        f"data.batch_size={batch_size}",
-        "trainer.max_epochs=1",
-        "trainer.accelerator=cpu",
         f"paths.data_dir={data_dir}",
-        *extra,
     ]
+
+
+def compose_config(overrides: list[str]) -> DictConfig:
+    """configs/train.yaml with `overrides`, validated as src/train.py validates it."""
+    from mlplab.training.checks import validate
+
     with initialize_config_dir(config_dir=str(REPO / "configs"), version_base="1.3"):
         return validate(compose(config_name="train", overrides=overrides))
 

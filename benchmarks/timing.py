@@ -1,4 +1,5 @@
-"""Callbacks timing training batches, validation and checkpoints excluded."""
+"""Callbacks a benchmark adds to `train()` through the config: a clock of every epoch and a
+diagnostics callback that adds up its own hooks' time."""
 
 from __future__ import annotations
 
@@ -8,50 +9,40 @@ from pathlib import Path
 from typing import Any
 
 import lightning as L
+import torch
 
 from mlplab.training.diagnostics import Diagnostics
 
 
-class EpochTimer(L.Callback):
-    """Writes {samples, seconds} of the first training epoch to `path` when training ends."""
+class EpochClock(L.Callback):
+    """Per training epoch: its start time, training samples and train-phase seconds (the epoch
+    less the validation inside it); the fit's end time; written to `path` when the fit ends.
 
-    def __init__(self, path: str) -> None:
-        self.path, self.samples, self.start, self.end = path, 0, 0.0, 0.0
-
-    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if trainer.current_epoch == 0:
-            self.start = time.perf_counter()
-
-    def on_train_batch_end(
-        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, i: int
-    ) -> None:
-        if trainer.current_epoch == 0:
-            self.samples += len(batch[1])
-            self.end = time.perf_counter()
-
-    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        with open(self.path, "w") as f:
-            json.dump({"samples": self.samples, "seconds": self.end - self.start}, f)
-
-
-class TrainPhaseTimer(L.Callback):
-    """Seconds and samples of every training epoch, validation excluded; written at fit end.
-
-    An epoch runs from its start to its end hook, less the validation inside it; the callback
-    comes after the configured ones, so their epoch-end work (diagnostics' file writes) counts.
+    Configured callbacks come before it, so their epoch-end work (diagnostics' file writes)
+    counts as train phase; Lightning moves checkpoint callbacks last, so their saves count in the
+    full epoch only: from one epoch's start to the next one's (or to the end of training).
     """
 
     def __init__(self, path: str) -> None:
-        self.path, self.samples, self.seconds = path, 0, 0.0
-        self._start, self._val_start = 0.0, 0.0
+        self.path = path
+        self.starts: list[float] = []
+        self.samples: list[int] = []
+        self.train_seconds: list[float] = []
+        self.threads = 0
+        self._start = self._val_start = self._end = 0.0
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.threads = torch.get_num_threads()  # what train() runs with, for the raw loop
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._start = time.perf_counter()
+        self.starts.append(self._start)
+        self.samples.append(0)
 
     def on_train_batch_end(
         self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, i: int
     ) -> None:
-        self.samples += len(batch[1])
+        self.samples[-1] += len(batch[1])
 
     def on_validation_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._val_start = time.perf_counter()
@@ -61,10 +52,20 @@ class TrainPhaseTimer(L.Callback):
             self._start += time.perf_counter() - self._val_start  # not training time
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self.seconds += time.perf_counter() - self._start
+        self.train_seconds.append(time.perf_counter() - self._start)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._end = time.perf_counter()
 
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        Path(self.path).write_text(json.dumps({"samples": self.samples, "seconds": self.seconds}))
+        record = {
+            "starts": self.starts,
+            "end": self._end,
+            "samples": self.samples,
+            "train_seconds": self.train_seconds,
+            "threads": self.threads,
+        }
+        Path(self.path).write_text(json.dumps(record))
 
 
 class TimedDiagnostics(Diagnostics):
@@ -72,7 +73,7 @@ class TimedDiagnostics(Diagnostics):
     and tensor hooks it attaches on logged steps only store references and are not counted):
     its cost measured inside one run, free of the run-to-run noise of a shared machine."""
 
-    seconds = 0.0  # over every instance in this process
+    seconds = 0.0  # over every instance in this process; the harness resets it per run
 
     def on_train_batch_start(self, *args: Any, **kwargs: Any) -> None:
         self._timed(super().on_train_batch_start, *args, **kwargs)

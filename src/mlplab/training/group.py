@@ -71,6 +71,8 @@ class Member:
     epochs: int = 0
     steps: int = 0
     last_loss: float | None = None
+    val: dict[str, float] = field(default_factory=dict)  # the latest validation's metrics
+    final: dict[str, torch.Tensor] = field(default_factory=dict)
 
     @property
     def models_dir(self) -> Path:
@@ -130,8 +132,7 @@ class GroupTrainer:
             m.module.to(device)
         self.device = device
         self.net = StackedMLP([m.module for m in members])
-        for m in members:
-            self._optimizers(m)
+        self._optimizers()
         names = ", ".join(m.run_dir.name for m in members[:3]) + (
             ", ..." if len(members) > 3 else ""
         )
@@ -175,18 +176,45 @@ class GroupTrainer:
         )
         return member
 
-    def _optimizers(self, m: Member) -> None:
-        """The run's optimizer and scheduler, built as MLPModule.configure_optimizers builds
-        them, over its parameters (views into the stacked weights)."""
-        hp = m.module.hparams
-        m.optimizer = instantiate(hp["optimizer"])(m.module._param_groups())
+    def _optimizers(self) -> None:
+        """Each run's optimizer and scheduler, built as MLPModule.configure_optimizers builds
+        them. Runs whose optimizer and schedule are equal (a seed or init sweep) share one
+        optimizer over the stacked weights: the same elementwise update, one call instead of K.
+        A metric-driven schedule (plateau) needs each run's own val/loss: one each."""
+        members = self.members
+        hp = [m.module.hparams for m in members]
+        schedule = hp[0]["scheduler"]
+        target = str((schedule["scheduler"] or {}).get("_target_", ""))
+        same = all(h["optimizer"] == hp[0]["optimizer"] for h in hp) and all(
+            h["scheduler"] == schedule for h in hp
+        )
+        self.shared = same and "ReduceLROnPlateau" not in target
+        if self.shared:
+            first = members[0].module
+            stacked = {id(p): self.net.param(n) for n, p in first.net.named_parameters()}
+            groups = [
+                {**g, "params": [stacked[id(p)] for p in g["params"]]}
+                for g in first._param_groups()
+            ]
+            optimizer, scheduler = self._build(hp[0], groups)
+            for m in members:
+                m.optimizer, m.scheduler = optimizer, scheduler
+        else:
+            for m, h in zip(members, hp, strict=True):
+                m.optimizer, m.scheduler = self._build(h, m.module._param_groups())
+        for m in members:
+            if schedule["scheduler"] is not None:
+                m.interval, m.monitor = schedule["interval"], schedule["monitor"]
+
+    def _build(self, hp: Any, groups: list[dict[str, Any]]) -> tuple[Any, Any]:
+        optimizer = instantiate(hp["optimizer"])(groups)
         schedule = hp["scheduler"]
         if schedule["scheduler"] is None:
-            return
-        m.interval, m.monitor = schedule["interval"], schedule["monitor"]
-        steps = len(m.sampler) * self.trainer_cfg.max_epochs
-        total = steps if m.interval == "step" else self.trainer_cfg.max_epochs
-        m.scheduler = build_scheduler(schedule["scheduler"], m.optimizer, lambda: total)
+            return optimizer, None
+        epochs = self.trainer_cfg.max_epochs
+        steps = len(self.members[0].sampler) * epochs
+        total = steps if schedule["interval"] == "step" else epochs
+        return optimizer, build_scheduler(schedule["scheduler"], optimizer, lambda: total)
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -201,6 +229,22 @@ class GroupTrainer:
         batches = ArrayBatches(X, y)
         params = list(net.stacked.values())
         buffers = [b for b in net.buffers() if b.is_floating_point()]
+        for p in params:  # the runs' gradients are views of these, zeroed in place each step
+            p.grad = torch.zeros_like(p)
+        grads = [p.grad for p in params]
+        owned = []  # each run's parameters in its optimizer's order: what clipping sees
+        for k, m in enumerate(members):
+            for name, p in m.module.net.named_parameters():
+                p.grad = net.param(name).grad[k]  # type: ignore[index]
+            if self.shared:
+                ids = [id(p) for g in m.optimizer.param_groups for p in g["params"]]
+                mine = {id(net.param(n)): p for n, p in m.module.net.named_parameters()}
+                owned.append([mine[i] for i in ids])
+            else:
+                owned.append([p for g in m.optimizer.param_groups for p in g["params"]])
+        penalised = [any(m.module.hparams["regularization"].values()) for m in members]
+        full_batch = len(members[0].sampler) == 1 and not any(m.augmenter for m in members)
+        cached: tuple[torch.Tensor, list[torch.Tensor]] | None = None
         last_print = time.perf_counter()
         for m in members:
             for logger in m.loggers:
@@ -212,77 +256,89 @@ class GroupTrainer:
             net.train()
             for m in members:
                 m.sampler.set_epoch(epoch)
-                m.module.on_train_epoch_start()
                 m.history._epoch_lr = m.optimizer.param_groups[0]["lr"]
+            loss_sum = torch.zeros(len(members), device=self.device)  # MeanMetric's own sums
+            rows_seen = torch.zeros(len(members), device=self.device)
             orders = [iter(m.sampler) for m in members]
             for _ in range(len(members[0].sampler)):
-                xs, ys = [], []
-                for m, order in zip(members, orders, strict=True):
-                    x_k, y_k = batches[next(order)]
-                    if m.augmenter is not None:
-                        x_k, y_k = m.augmenter(x_k, y_k)
-                    xs.append(x_k)
-                    ys.append(y_k.to(self.device))
-                x = torch.stack(xs).to(self.device)
+                if cached is not None:  # one batch is the whole split: the same rows every epoch
+                    x, ys = cached
+                else:
+                    xs, ys = [], []
+                    for m, order in zip(members, orders, strict=True):
+                        x_k, y_k = batches[next(order)]
+                        if m.augmenter is not None:
+                            x_k, y_k = m.augmenter(x_k, y_k)
+                        xs.append(x_k)
+                        ys.append(y_k.to(self.device))
+                    x = torch.stack(xs).to(self.device)
+                    if full_batch:
+                        cached = (x, ys)
                 out = net(x, [m.generator for m in members])
                 losses = []
                 for k, m in enumerate(members):
                     loss = m.module.task.loss(out[k], m.module.to_model_units(ys[k]))
-                    reg = m.module.hparams["regularization"]
-                    terms = penalties(m.module._weight_matrices(), reg["l1"], reg["l2"])
-                    if terms:
-                        loss = loss + torch.stack(list(terms.values())).sum()
-                    cast(MeanMetric, m.module.losses["train_loss"]).update(
-                        loss.detach(), weight=len(ys[k])
-                    )
+                    if penalised[k]:
+                        reg = m.module.hparams["regularization"]
+                        terms = penalties(m.module._weight_matrices(), reg["l1"], reg["l2"])
+                        if terms:
+                            loss = loss + torch.stack(list(terms.values())).sum()
                     losses.append(loss)
-                for p in params:
-                    p.grad = None
-                torch.stack(losses).sum().backward()
+                stacked_losses = torch.stack(losses)
+                weight = torch.full_like(stacked_losses, float(len(ys[0])))
+                loss_sum += stacked_losses.detach() * weight
+                rows_seen += weight
+                torch._foreach_zero_(grads)
+                stacked_losses.sum().backward()
                 for k, m in enumerate(members):
-                    own = [p for g in m.optimizer.param_groups for p in g["params"]]
-                    for p in own:
-                        p.grad = None
-                    for name, p in m.module.net.named_parameters():
-                        grad = net.param(name).grad
-                        p.grad = None if grad is None else grad[k]
-                    if m.done:
+                    if m.done:  # its outputs are written; its slice of the weights is spare
                         continue
                     if clip:
                         if clip_by == "norm":
-                            torch.nn.utils.clip_grad_norm_(own, clip)
+                            torch.nn.utils.clip_grad_norm_(owned[k], clip)
                         else:
-                            torch.nn.utils.clip_grad_value_(own, clip)
+                            torch.nn.utils.clip_grad_value_(owned[k], clip)
                     lrs = [g["lr"] for g in m.optimizer.param_groups]
                     m.history.lr_rows.append([m.steps, epoch, *lrs])
-                    m.optimizer.step()
                     m.steps += 1
-                    if m.scheduler is not None and m.interval == "step":
-                        m.scheduler.step()
+                    if not self.shared:
+                        m.optimizer.step()
+                        if m.scheduler is not None and m.interval == "step":
+                            m.scheduler.step()
+                if self.shared:
+                    members[0].optimizer.step()
+                    if members[0].scheduler is not None and members[0].interval == "step":
+                        members[0].scheduler.step()
                 if divergence is not None:
                     self._check_steps(members, losses, params, buffers, divergence, epoch)
-            for m in members:
-                if not m.done:
-                    m.epochs = epoch + 1
-            if (epoch + 1) % val_every == 0:
+            validated = (epoch + 1) % val_every == 0
+            if validated:
                 self._validate(epoch, divergence)
-            for m in members:
+            for k, m in enumerate(members):
                 if m.done:
                     continue
-                row = m.history.rows[-1] if m.history.rows else {}
+                m.epochs = epoch + 1
+                # A row every epoch, with the latest validation's metrics, as Lightning logs.
+                train_loss = float(loss_sum[k] / rows_seen[k])
+                row = {"epoch": epoch, "lr": m.history._epoch_lr, "train/loss": train_loss}
+                m.history.rows.append({**row, **m.val})
+                for logger in m.loggers:
+                    logger.log_metrics({"train/loss": train_loss, "epoch": epoch}, m.steps)
                 stop = False
-                if m.stopping is not None and "val/loss" in row and epoch + 1 >= min_epochs:
-                    current = torch.tensor(row["val/loss"])
+                if validated and m.stopping is not None and epoch + 1 >= min_epochs:
+                    current = torch.tensor(m.val["val/loss"])
                     stop, _ = m.stopping._evaluate_stopping_criteria(current)
-                if m.scheduler is not None and m.interval == "epoch":
-                    if m.monitor is not None and isinstance(
-                        m.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau
-                    ):
-                        m.scheduler.step(row.get(m.monitor, float("nan")))
-                    else:
-                        m.scheduler.step()
                 if stop or epoch + 1 == max_epochs:
                     self._finish(m, diverged=None)
+            stepped = set()
+            for m in members:  # epoch schedules, once per optimizer (shared: once)
+                if m.scheduler is None or m.interval != "epoch" or id(m.scheduler) in stepped:
+                    continue
+                stepped.add(id(m.scheduler))
+                if isinstance(m.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                    m.scheduler.step(m.val.get(str(m.monitor), float("nan")))
+                else:
+                    m.scheduler.step()
             if time.perf_counter() - last_print > PRINT_EVERY_S or epoch + 1 == max_epochs:
                 last_print = time.perf_counter()
                 self._progress(epoch, max_epochs)
@@ -348,16 +404,14 @@ class GroupTrainer:
             if m.done:
                 continue
             module = m.module
-            row: dict[str, float] = {"epoch": epoch, "lr": m.history._epoch_lr}
-            row["train/loss"] = float(cast(MeanMetric, module.losses["train_loss"]).compute())
-            row["val/loss"] = float(cast(MeanMetric, module.losses["val_loss"]).compute())
-            row.update({k: float(v) for k, v in module.val_metrics.compute().items()})
-            m.history.rows.append(row)
-            metrics = {k: v for k, v in row.items() if k != "lr"}
+            m.val = {"val/loss": float(cast(MeanMetric, module.losses["val_loss"]).compute())}
+            m.val.update({k: float(v) for k, v in module.val_metrics.compute().items()})
+            metrics = dict(m.val)
             for i, group in enumerate(m.optimizer.param_groups):
                 metrics[f"lr-{type(m.optimizer).__name__}/{group.get('name', i)}"] = group["lr"]
             for logger in m.loggers:
                 logger.log_metrics(metrics, m.steps)
+            row = m.val
             loss = row["val/loss"]
             if divergence is not None and divergence.check_val_loss and not np.isfinite(loss):
                 self._finish(m, diverged=f"non-finite val/loss ({loss}) in validation")
@@ -377,7 +431,7 @@ class GroupTrainer:
             "state_dict": {k: v.detach().clone() for k, v in m.module.state_dict().items()},
             "hparams_name": "kwargs",
             "hyper_parameters": dict(m.module.hparams),
-            "optimizer_states": [m.optimizer.state_dict()],
+            "optimizer_states": [self._optimizer_state(m)],
             "lr_schedulers": [m.scheduler.state_dict()] if m.scheduler is not None else [],
             "provenance": json.loads(json.dumps(provenance(m.cfg, m.run_dir), default=str)),
             "batched": {"runs": len(self.members)},
@@ -388,9 +442,23 @@ class GroupTrainer:
         torch.save(checkpoint, partial)
         os.replace(partial, path)
 
+    def _optimizer_state(self, m: Member) -> dict[str, Any]:
+        """The run's optimizer state; of a shared optimizer, the run's slice of every tensor."""
+        state = m.optimizer.state_dict()
+        if not self.shared:
+            return state
+        k = self.members.index(m)
+        sliced = {
+            i: {n: v[k].clone() if torch.is_tensor(v) and v.ndim > 0 else v for n, v in s.items()}
+            for i, s in state["state"].items()
+        }
+        return {"state": sliced, "param_groups": state["param_groups"]}
+
     def _finish(self, m: Member, diverged: str | None) -> None:
         """The run is done: last.ckpt (finite weights only), history, train.json."""
         m.done = True
+        # Its final weights: a shared optimizer moves its (spare) slice on after this.
+        m.final = {k: v.detach().clone() for k, v in m.module.state_dict().items()}
         if diverged is None and self.cfg.callbacks.get("last_checkpoint") is not None:
             self._save(m, "last", max(m.epochs - 1, 0))
         history = m.history
@@ -438,6 +506,8 @@ class GroupTrainer:
             if tested is not None and tested.is_file():
                 saved = torch.load(tested, map_location=self.device, weights_only=True)
                 module.load_state_dict(saved["state_dict"])
+            else:
+                module.load_state_dict(m.final)
             module.eval()
             module.test_metrics.reset()
             mean = cast(MeanMetric, module.losses["test_loss"])
