@@ -480,7 +480,7 @@ class GroupTrainer:
 
     def _progress(self, epoch: int, max_epochs: int) -> None:
         running = sum(not m.done for m in self.members)
-        losses = [m.history.rows[-1]["val/loss"] for m in self.members if m.history.rows]
+        losses = [m.val["val/loss"] for m in self.members if m.val]
         shown = f", val/loss {min(losses):.4f}-{max(losses):.4f}" if losses else ""
         print(
             f"batched: epoch {epoch + 1}/{max_epochs}, {running}/{len(self.members)} runs "
