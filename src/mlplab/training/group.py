@@ -73,6 +73,7 @@ class Member:
     last_loss: float | None = None
     val: dict[str, float] = field(default_factory=dict)  # the latest validation's metrics
     final: dict[str, torch.Tensor] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)  # in each of its checkpoints
 
     @property
     def models_dir(self) -> Path:
@@ -163,6 +164,7 @@ class GroupTrainer:
                 seed=cfg.seed * 1000,
             )
         member = Member(cfg, run_dir, module, generator, sampler, augmenter)
+        member.provenance = json.loads(json.dumps(provenance(cfg, run_dir), default=str))
         tested = run_dir / "models" / f"{cfg.evaluate.weights}.ckpt"
         member.history = HistoryRecorder(
             run_dir / "plots" / "history.csv", run_dir / "metrics" / "train.json", tested
@@ -245,6 +247,8 @@ class GroupTrainer:
         penalised = [any(m.module.hparams["regularization"].values()) for m in members]
         full_batch = len(members[0].sampler) == 1 and not any(m.augmenter for m in members)
         cached: tuple[torch.Tensor, list[torch.Tensor]] | None = None
+        loss_sum = torch.zeros(len(members), device=self.device)
+        rows_seen = torch.zeros(len(members), device=self.device)
         last_print = time.perf_counter()
         for m in members:
             for logger in m.loggers:
@@ -257,8 +261,8 @@ class GroupTrainer:
             for m in members:
                 m.sampler.set_epoch(epoch)
                 m.history._epoch_lr = m.optimizer.param_groups[0]["lr"]
-            loss_sum = torch.zeros(len(members), device=self.device)  # MeanMetric's own sums
-            rows_seen = torch.zeros(len(members), device=self.device)
+            loss_sum.zero_()  # the sums MeanMetric keeps, for every run at once
+            rows_seen.zero_()
             orders = [iter(m.sampler) for m in members]
             for _ in range(len(members[0].sampler)):
                 if cached is not None:  # one batch is the whole split: the same rows every epoch
@@ -322,8 +326,9 @@ class GroupTrainer:
                 train_loss = float(loss_sum[k] / rows_seen[k])
                 row = {"epoch": epoch, "lr": m.history._epoch_lr, "train/loss": train_loss}
                 m.history.rows.append({**row, **m.val})
-                for logger in m.loggers:
-                    logger.log_metrics({"train/loss": train_loss, "epoch": epoch}, m.steps)
+                if validated:  # TensorBoard: on validation epochs (history.csv has them all)
+                    for logger in m.loggers:
+                        logger.log_metrics({"train/loss": train_loss, "epoch": epoch}, m.steps)
                 stop = False
                 if validated and m.stopping is not None and epoch + 1 >= min_epochs:
                     current = torch.tensor(m.val["val/loss"])
@@ -433,7 +438,7 @@ class GroupTrainer:
             "hyper_parameters": dict(m.module.hparams),
             "optimizer_states": [self._optimizer_state(m)],
             "lr_schedulers": [m.scheduler.state_dict()] if m.scheduler is not None else [],
-            "provenance": json.loads(json.dumps(provenance(m.cfg, m.run_dir), default=str)),
+            "provenance": m.provenance,
             "batched": {"runs": len(self.members)},
         }
         path = m.models_dir / f"{name}.ckpt"
