@@ -56,11 +56,25 @@ CASES = [
     (
         "train.py",
         "callbacks.last_checkpoint._target_=lightning.pytorch.callbacks.ModelCheckpoint "
-        "callbacks.model_checkpoint.monitor=null",
+        "callbacks.last_checkpoint.every_n_epochs=null callbacks.model_checkpoint.monitor=null",
         ["'callbacks.last_checkpoint.monitor'", "callbacks.model_checkpoint.monitor"],
     ),
     ("train.py", "paths.data_dir=README.md/prepared", ["'paths.data_dir'", "README.md"]),
     ("train.py", "optimizer=sgd optimizer.momentum=0", ["'optimizer.momentum' is 0", "nesterov"]),
+    ("train.py", "runtime.threads=0", ["'runtime.threads' is 0", "integer >= 1"]),
+    (
+        "train.py",
+        "callbacks.last_checkpoint.every_n_epochs=0",
+        ["'callbacks.last_checkpoint.every_n_epochs' is 0", "integer >= 1"],
+    ),
+    ("train.py", "runtime.matmul_precision=low", ["'runtime.matmul_precision'", "highest"]),
+    ("train.py", "runtime.compile=maybe", ["'runtime.compile'"]),
+    ("train.py", "optimizer.foreach=2", ["'optimizer.foreach' is 2", "true, false or null"]),
+    (
+        "train.py",
+        "trainer.precision=bf16-mixed",
+        ["'trainer.precision' is 'bf16-mixed'", "optimizer.fused=null"],
+    ),
     ("train.py", "-m model.dropout=0.1,0.2 optimizer.lrr=1", ["'optimizer.lr'"]),
     ("train.py", "-m model.dropout=0.1,1.5", ["'model.dropout' is 1.5"]),
     ("train.py", "model.activation=relux", ["config key 'model.activation' is 'relux'"]),

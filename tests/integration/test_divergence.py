@@ -82,7 +82,12 @@ def test_classification_diverging_after_three_epochs_exits_3_keeping_finite_chec
     tmp_path, digits_dir
 ):
     result = _train_script(
-        tmp_path, digits_dir, "optimizer=sgd", "optimizer.lr=1e6", "++trainer.limit_train_batches=4"
+        tmp_path,
+        digits_dir,
+        "optimizer=sgd",
+        "optimizer.lr=1e6",
+        "++trainer.limit_train_batches=4",
+        "callbacks.last_checkpoint.every_n_epochs=1",  # a last.ckpt of each finite epoch
     )
     assert result.returncode == 3, result.stderr[-2000:]
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
@@ -136,6 +141,7 @@ def test_non_finite_weights_after_a_step_stop_the_run_and_are_never_checkpointed
             "++trainer.limit_train_batches=4",
             "callbacks.lr_monitor=null",
             "++callbacks.last_checkpoint.save_on_exception=true",  # would save the inf weights
+            "callbacks.last_checkpoint.every_n_epochs=1",  # epoch 0's last.ckpt
         )
     )
     dm, model = setup_run(cfg)

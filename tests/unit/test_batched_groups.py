@@ -60,6 +60,8 @@ def test_values_that_change_shapes_or_the_schedule_split_groups(a, b):
         "model.activation=selu",
         "callbacks=swa",
         "trainer.limit_train_batches=5",
+        "trainer.val_check_interval=10",
+        "runtime.compile=true",
     ],
 )
 def test_what_the_stacked_network_cannot_hold_trains_alone(override):

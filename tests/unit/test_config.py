@@ -88,17 +88,15 @@ def test_trainer_arguments_are_set_without_plus_and_others_get_the_nearest_one(
     monkeypatch.chdir(tmp_path)
     script = str(REPO / "src" / "train.py")
     argv = cli.checked_argv(
-        ["trainer.accumulate_grad_batches=3", "hydra.run.dir=x"],
+        ["trainer.overfit_batches=3", "hydra.run.dir=x"],
         script,
         "../configs",
         "train",
         validate,
     )
-    assert argv == ["+trainer.accumulate_grad_batches=3", "hydra.run.dir=x"]
-    with pytest.raises(ConfigError, match="did you mean 'trainer.accumulate_grad_batches'"):
-        cli.checked_argv(
-            ["trainer.accumulate_grad_batch=2"], script, "../configs", "train", validate
-        )
+    assert argv == ["+trainer.overfit_batches=3", "hydra.run.dir=x"]
+    with pytest.raises(ConfigError, match="did you mean 'trainer.overfit_batches'"):
+        cli.checked_argv(["trainer.overfit_batch=2"], script, "../configs", "train", validate)
     assert not (tmp_path / "logs").exists()
 
 

@@ -119,6 +119,13 @@ class EvaluateConfig:
 
 
 @dataclass
+class RuntimeConfig:
+    threads: int | None = MISSING  # null: torch's default
+    matmul_precision: str = MISSING
+    compile: bool = MISSING
+
+
+@dataclass
 class Config:
     seed: int = MISSING
     resume: Any = MISSING  # false, true, auto or a checkpoint path (training/checks.py)
@@ -136,3 +143,4 @@ class Config:
     logger: dict[str, Any] = MISSING
     trainer: dict[str, Any] = MISSING
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+    runtime: RuntimeConfig = field(default_factory=RuntimeConfig)

@@ -12,17 +12,49 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+# Prepared arrays up to this size are read into memory once, as tensors; bigger ones stay
+# memory-mapped and each batch reads its rows from disk.
+IN_MEMORY_BYTES = 1 << 30
+
+Arrays = np.ndarray | torch.Tensor
+
+
+def as_tensors(X: np.ndarray, y: np.ndarray) -> tuple[Arrays, Arrays]:
+    """X and y as tensors in memory when they fit in IN_MEMORY_BYTES, else unchanged."""
+    if X.nbytes + y.nbytes > IN_MEMORY_BYTES:
+        return X, y
+    return torch.from_numpy(np.array(X)), torch.from_numpy(np.array(y))
+
 
 class ArrayBatches(Dataset):
-    """A dataset indexed by whole batches: `ds[rows]` gathers rows of X and y at once."""
+    """A dataset indexed by whole batches: `ds[rows]` gathers rows of X and y at once.
 
-    def __init__(self, X: np.ndarray, y: np.ndarray) -> None:
+    X and y are arrays (memory-mapped ones too) or in-memory tensors (`as_tensors`). With
+    `single_batch` (set by ShardedLoader when an epoch is one batch), the batch is gathered
+    once and the same tensors are handed back while the rows asked for stay the same: a
+    full-batch epoch is always the same sorted rows, shuffled or not.
+    """
+
+    def __init__(self, X: Arrays, y: Arrays) -> None:
         self.X, self.y = X, y
+        self.single_batch = False
+        self._kept: tuple[np.ndarray, tuple[torch.Tensor, torch.Tensor]] | None = None
 
     def __len__(self) -> int:
         return len(self.X)
 
     def __getitem__(self, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        if self._kept is not None and np.array_equal(self._kept[0], rows):
+            return self._kept[1]
+        batch = self._gather(rows)
+        if self.single_batch:  # nothing downstream changes a batch in place
+            self._kept = (np.array(rows), batch)
+        return batch
+
+    def _gather(self, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        if isinstance(self.X, torch.Tensor) and isinstance(self.y, torch.Tensor):
+            index = torch.from_numpy(np.asarray(rows, dtype=np.int64))
+            return self.X[index], self.y[index]
         return torch.from_numpy(np.asarray(self.X[rows])), torch.from_numpy(
             np.asarray(self.y[rows])
         )
@@ -100,6 +132,7 @@ class ShardedLoader(DataLoader):
         generator = torch.Generator().manual_seed(seed)
         super().__init__(dataset, sampler=sampler, batch_size=None, generator=generator)
         self.sharded = sampler
+        dataset.single_batch = len(sampler) == 1
 
     def state_dict(self) -> dict[str, int]:
         return self.sharded.state_dict()

@@ -10,7 +10,7 @@ import numpy as np
 from lightning.pytorch.utilities import rank_zero_only
 
 from mlplab.data.augment import Augmenter
-from mlplab.data.batches import ArrayBatches, ShardedBatchSampler, ShardedLoader
+from mlplab.data.batches import ArrayBatches, Arrays, ShardedBatchSampler, ShardedLoader, as_tensors
 from mlplab.data.scaling import fit_scaling
 from mlplab.data.split import Split, split_rows
 from mlplab.data.store import Prepared, prepare, prepared_dir, read_prepared
@@ -40,6 +40,7 @@ class ArrayDataModule(L.LightningDataModule):
         self._augment_state: dict[str, Any] | None = None  # from a checkpoint, until built
         self.prepared: Prepared | None = None
         self._split: Split | None = None
+        self._tensors: tuple[Arrays, Arrays] | None = None  # X, y read once for every loader
 
     def prepare_data(self) -> None:
         """Prepare the dataset if it is missing or was made from another source config."""
@@ -118,7 +119,9 @@ class ArrayDataModule(L.LightningDataModule):
         sampler = ShardedBatchSampler(
             rows, self.batch_size, shuffle=shuffle, seed=self.seed, rank=rank, world_size=world
         )
-        return ShardedLoader(ArrayBatches(self.prepared.X, self.prepared.y), sampler, self.seed)
+        if self._tensors is None:
+            self._tensors = as_tensors(self.prepared.X, self.prepared.y)
+        return ShardedLoader(ArrayBatches(*self._tensors), sampler, self.seed)
 
     def train_dataloader(self) -> ShardedLoader:
         return self._loader(self.split.train, shuffle=True)

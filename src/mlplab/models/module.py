@@ -59,6 +59,7 @@ class MLPModule(L.LightningModule):
         self.losses = nn.ModuleDict({f"{stage}_loss": MeanMetric() for stage in STAGES})
         # With a penalty on, train/loss is the total; these log its parts the same way.
         self.loss_parts = nn.ModuleDict({k: MeanMetric() for k in ("data_loss", *PENALTIES)})
+        self._logged_epoch: int | None = None  # the epoch training_step last called self.log in
 
     def set_input_scaling(self, shift: np.ndarray, scale: np.ndarray) -> None:
         self.input_shift.copy_(torch.as_tensor(shift))
@@ -92,6 +93,7 @@ class MLPModule(L.LightningModule):
         batch: tuple[torch.Tensor, torch.Tensor],
         stage: str,
         penalty: torch.Tensor | None = None,
+        log: bool = True,
     ) -> torch.Tensor:
         x, y = batch
         outputs = self(x)
@@ -100,7 +102,10 @@ class MLPModule(L.LightningModule):
             loss = loss + penalty
         mean_loss = cast(MeanMetric, self.losses[f"{stage}_loss"])
         mean_loss.update(loss.detach(), weight=len(y))
-        self.log(f"{stage}/loss", mean_loss, on_step=False, on_epoch=True, prog_bar=stage != "test")
+        if log:
+            self.log(
+                f"{stage}/loss", mean_loss, on_epoch=True, on_step=False, prog_bar=stage != "test"
+            )
         if stage != "train":
             metrics = self.val_metrics if stage == "val" else self.test_metrics
             metrics.update(self.task.metric_inputs(self.to_target_units(outputs), y), y)
@@ -108,17 +113,26 @@ class MLPModule(L.LightningModule):
         return loss
 
     def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        # A logged Metric is read at epoch end only, and Lightning's self.log costs more than
+        # this network's forward pass (it moves its holder to the device each call): register
+        # the running means once per epoch (its first batch, or the first after a resume);
+        # they are updated every step.
+        epoch = self.trainer.current_epoch if self._trainer is not None else None
+        log = batch_idx == 0 or epoch is None or self._logged_epoch != epoch
+        self._logged_epoch = epoch
         reg = self.hparams["regularization"]
+        rows = len(batch[1])
+        if not (reg["l1"] or reg["l2"]):  # no penalty: the weight matrices are not even listed
+            return self._rank_weighted(self._step(batch, "train", log=log), rows)
         terms = penalties(self._weight_matrices(), reg["l1"], reg["l2"])
-        if not terms:
-            return self._rank_weighted(self._step(batch, "train"), len(batch[1]))
         penalty = torch.stack(list(terms.values())).sum()
-        loss = self._step(batch, "train", penalty)
+        loss = self._step(batch, "train", penalty, log=log)
         for name, value in {"data_loss": loss - penalty, **terms}.items():
             part = cast(MeanMetric, self.loss_parts[name])
-            part.update(value.detach(), weight=len(batch[1]))
-            self.log(f"train/{name}", part, on_step=False, on_epoch=True)
-        return self._rank_weighted(loss - penalty, len(batch[1])) + penalty
+            part.update(value.detach(), weight=rows)
+            if log:
+                self.log(f"train/{name}", part, on_step=False, on_epoch=True)
+        return self._rank_weighted(loss - penalty, rows) + penalty
 
     def _rank_weighted(self, data_loss: torch.Tensor, rows: int) -> torch.Tensor:
         """Under DDP, the rank's mean loss weighted by its share of the global batch.

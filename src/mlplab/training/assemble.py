@@ -8,7 +8,7 @@ from typing import Any
 
 import lightning as L
 from hydra.utils import get_class, instantiate
-from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.callbacks import LearningRateMonitor, ModelCheckpoint, ProgressBar
 
 from mlplab.errors import ConfigError
 from mlplab.training.tensorboard import HParam, RunTensorBoard
@@ -72,6 +72,13 @@ def build_trainer(
     if not loggers:  # `logger.tensorboard=null`: LearningRateMonitor would refuse to start, and
         # plots/lr.csv holds the learning rates anyway
         callbacks = [c for c in callbacks if not isinstance(c, LearningRateMonitor)]
+    # No progress callback configured (`callbacks.progress_bar=null`): no bar at all, not
+    # Lightning's default one; `trainer.enable_progress_bar=false` drops a configured one.
+    bars = [c for c in callbacks if isinstance(c, ProgressBar)]
+    show = bool(node["enable_progress_bar"]) and bool(bars)
+    if not show:
+        callbacks = [c for c in callbacks if not isinstance(c, ProgressBar)]
+    overrides = {"enable_progress_bar": show, **overrides}
     # The DataModule shards batches itself (data.batch_size is global), so Lightning must not
     # swap in a DistributedSampler.
     return _instantiate(

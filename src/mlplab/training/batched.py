@@ -114,6 +114,8 @@ def group_key(cfg: DictConfig) -> str | None:
         or trainer.get("strategy") not in (None, "auto")
         or trainer.get("accumulate_grad_batches", 1) != 1
         or trainer.get("max_steps", -1) != -1
+        or trainer.get("val_check_interval") is not None
+        or cfg.runtime.compile
         or any(trainer.get(f"limit_{s}_batches") is not None for s in ("train", "val", "test"))
         or cfg.resume is not False
         or cfg.lr_find.apply

@@ -41,6 +41,8 @@ PRECISIONS = (
     *("transformer-engine", "transformer-engine-float16", "64", "32", "16", "bf16", 64, 32, 16),
 )
 GPU_ACCELERATORS = ("gpu", "cuda")
+# torch.set_float32_matmul_precision's values.
+MATMUL_PRECISIONS = ("highest", "high", "medium")
 
 
 def validate(cfg: DictConfig) -> DictConfig:
@@ -61,7 +63,15 @@ def validate(cfg: DictConfig) -> DictConfig:
     _check_callbacks(checked)
     check_monitors(checked)
     check_data_dir(checked.paths.data_dir, checked.data.name)
+    _check_runtime(checked.runtime)
     return checked
+
+
+def _check_runtime(runtime: DictConfig) -> None:
+    threads = runtime.threads
+    ok = threads is None or (is_int(threads) and threads >= 1)
+    require(ok, "runtime.threads", threads, "null (torch's default) or an integer >= 1")
+    one_of("runtime.matmul_precision", runtime.matmul_precision, MATMUL_PRECISIONS)
 
 
 def validate_evaluate(cfg: DictConfig) -> DictConfig:
@@ -120,6 +130,22 @@ def _check_optimisation(cfg: DictConfig) -> None:
                     f"config key 'scheduler.scheduler.{key}' is 'auto'; only "
                     f"{' and '.join(AUTO_KEYS)} may be auto"
                 )
+    for key in ("foreach", "fused"):
+        value = cfg.optimizer.get(key)
+        ok = value is None or isinstance(value, bool)
+        require(ok, f"optimizer.{key}", value, "true, false or null (torch's choice)")
+    precision, clip = str(cfg.trainer.get("precision")), cfg.trainer.get("gradient_clip_val")
+    if cfg.optimizer.get("fused") and clip and precision.endswith("mixed"):
+        raise ConfigError(
+            f"config key 'trainer.precision' is {precision!r}, but optimizer.fused is true and "
+            f"trainer.gradient_clip_val is {clip}: Lightning cannot clip a fused optimizer's "
+            "gradients under mixed precision; add optimizer.fused=null (or drop clipping)"
+        )
+    if cfg.optimizer.get("fused") and cfg.optimizer.get("foreach"):
+        raise ConfigError(
+            "config key 'optimizer.foreach' is true, but optimizer.fused is true: torch runs one "
+            "of them; set optimizer.foreach=null or optimizer.fused=null"
+        )
     for key in ("l1", "l2"):
         value = cfg.regularization[key]
         require(value >= 0, f"regularization.{key}", value, "a coefficient >= 0 (0 is off)")
@@ -204,6 +230,10 @@ def _check_callbacks(cfg: DictConfig) -> None:
             _check_pruning(key, node, epochs)
         elif kinds[name] == "Diagnostics":
             _check_diagnostics(key, node)
+        elif kinds[name] == "LastCheckpoint":
+            every = entry(node, "every_n_epochs", key)
+            ok = is_int(every) and every >= 1
+            require(ok, f"{key}.every_n_epochs", every, "an integer >= 1 (1: every epoch)")
 
 
 def _check_diagnostics(key: str, node: DictConfig) -> None:

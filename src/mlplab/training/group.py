@@ -41,7 +41,12 @@ from mlplab.training.batched import Outcome, keep
 from mlplab.training.history import HistoryRecorder
 from mlplab.training.naming import run_name, tensorboard_dir
 from mlplab.training.provenance import provenance
-from mlplab.training.setup import build_datamodule, build_module, quiet_lightning_logs
+from mlplab.training.setup import (
+    apply_runtime,
+    build_datamodule,
+    build_module,
+    quiet_lightning_logs,
+)
 from mlplab.training.tensorboard import RunTensorBoard, flat_hparams
 
 log = logging.getLogger(__name__)
@@ -108,6 +113,7 @@ class GroupTrainer:
 
     def fit(self) -> dict[Path, Outcome]:
         quiet_lightning_logs()
+        apply_runtime(self.cfg.runtime)
         deterministic = self.trainer_cfg.deterministic
         if deterministic:
             os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
@@ -182,7 +188,8 @@ class GroupTrainer:
         """Each run's optimizer and scheduler, built as MLPModule.configure_optimizers builds
         them. Runs whose optimizer and schedule are equal (a seed or init sweep) share one
         optimizer over the stacked weights: the same elementwise update, one call instead of K.
-        A metric-driven schedule (plateau) needs each run's own val/loss: one each."""
+        A metric-driven schedule (plateau) needs each run's own val/loss, and a fused kernel
+        rounds differently over a stacked tensor: one optimizer per run for those."""
         members = self.members
         hp = [m.module.hparams for m in members]
         schedule = hp[0]["scheduler"]
@@ -190,7 +197,10 @@ class GroupTrainer:
         same = all(h["optimizer"] == hp[0]["optimizer"] for h in hp) and all(
             h["scheduler"] == schedule for h in hp
         )
-        self.shared = same and "ReduceLROnPlateau" not in target
+        # A fused kernel rounds the vectorised body and the scalar tail of a tensor apart (FMA):
+        # over a stacked tensor the tails fall elsewhere, so fused optimizers step per run.
+        fused = bool(hp[0]["optimizer"].get("fused"))
+        self.shared = same and not fused and "ReduceLROnPlateau" not in target
         if self.shared:
             first = members[0].module
             stacked = {id(p): self.net.param(n) for n, p in first.net.named_parameters()}

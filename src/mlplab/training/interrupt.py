@@ -5,7 +5,8 @@ interrupt may land inside an optimizer step. `GracefulStop` takes SIGINT while i
 (`with stop:`): the first Ctrl-C only asks to stop; training then stops where `LastCheckpoint`
 itself saves (training/resume.py): after a train batch that is not the epoch's last (last.ckpt
 written there, as `every_n_train_steps` writes it) or, in an epoch's last batch or its
-validation, after the epoch-end checkpoint, when the next epoch would start. A second Ctrl-C
+validation, after the epoch-end checkpoint (which it asks `LastCheckpoint` to write even in an
+epoch it would skip), when the next epoch would start. A second Ctrl-C
 stops at once, keeping last.ckpt as it is. Either way `Interrupted` is raised; the entry script
 turns it into one line and exit code 130.
 """
@@ -68,13 +69,30 @@ class GracefulStop(L.Callback):
         if not self._asked(trainer):
             return
         if trainer.fit_loop.epoch_loop.batch_progress.is_last_batch:
-            return  # validation and the epoch-end checkpoint follow; stop at the next epoch
+            self._save_at_epoch_end(trainer)  # after validation; stop at the next epoch
+            return
         for callback in trainer.checkpoint_callbacks:
             saved = getattr(callback, "_last_global_step_saved", None) == trainer.global_step
             if isinstance(callback, LastCheckpoint) and not saved:
                 callback._save_topk_checkpoint(trainer, callback._monitor_candidates(trainer))
         self.requested = True
         raise self.interrupted()
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # Runs before the checkpoint callbacks' own hook (Lightning orders those last).
+        if not trainer.sanity_checking and self._asked(trainer):
+            self._save_at_epoch_end(trainer)
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self._asked(trainer):  # an epoch without validation saves here
+            self._save_at_epoch_end(trainer)
+
+    def _save_at_epoch_end(self, trainer: L.Trainer) -> None:
+        """LastCheckpoint saves only every N epochs: make this epoch's end one it saves."""
+        self.requested = True
+        for callback in trainer.checkpoint_callbacks:
+            if isinstance(callback, LastCheckpoint):
+                callback.stop_requested = True
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self._asked(trainer):

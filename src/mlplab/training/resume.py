@@ -20,6 +20,7 @@ import lightning as L
 import numpy as np
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig
 
 from mlplab.config.rules import plain
@@ -101,16 +102,26 @@ class AtomicCheckpoint(ModelCheckpoint):
 
 
 class LastCheckpoint(AtomicCheckpoint):
-    """`models/last.ckpt` after every epoch and, with `every_n_train_steps`, also inside one.
+    """`models/last.ckpt` every `every_n_epochs` epochs, at the end of fit and when a run is
+    stopped; with `every_n_train_steps`, also inside an epoch.
+
+    Saving costs about as much as a small model's epoch, so epochs in between are skipped; the
+    epoch-end save still happens whenever training ends there: the last epoch, early stopping,
+    SIGTERM, Ctrl-C (`GracefulStop` sets `stop_requested`). A run killed outright (SIGKILL)
+    loses at most `every_n_epochs - 1` epochs.
 
     Lightning's ModelCheckpoint takes either a step or an epoch trigger; a resumable run needs
     both. Mid-epoch saves skip an epoch's last batch: the epoch-end save follows it, after
     validation, and a checkpoint taken before that validation would resume past it.
     """
 
-    def __init__(self, *args: Any, every_n_train_steps: int | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self, every_n_epochs: int, every_n_train_steps: int | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(every_n_epochs=1, **kwargs)  # each epoch end reaches _epoch_due
         self._every_n_train_steps = every_n_train_steps or 0
+        self.every_n = every_n_epochs
+        self.stop_requested = False  # set by GracefulStop: save at this epoch's end
 
     def _save_checkpoint(self, trainer: L.Trainer, filepath: str) -> None:
         # Flush the loggers' buffers first: a resumed run logs on after what the checkpoint
@@ -118,6 +129,38 @@ class LastCheckpoint(AtomicCheckpoint):
         for logger in trainer.loggers:
             logger.save()
         super()._save_checkpoint(trainer, filepath)
+
+    def _epoch_due(self, trainer: L.Trainer) -> bool:
+        """Whether this epoch's end is saved: every N-th, and any epoch training ends after."""
+        epoch = trainer.current_epoch + 1
+        last = trainer.max_epochs is not None and epoch >= trainer.max_epochs
+        ending = trainer.should_stop or bool(getattr(trainer, "received_sigterm", False))
+        return epoch % self.every_n == 0 or last or ending or self.stop_requested
+
+    def _save_topk_checkpoint(self, trainer: L.Trainer, monitor_candidates: Any) -> None:
+        # Lightning calls this for the epoch trigger (every_n_epochs=1 above) and for the
+        # step trigger, whose own test ran already; an epoch-end call may be skipped here.
+        at_epoch_end = trainer.fit_loop.epoch_loop.batch_progress.is_last_batch
+        if at_epoch_end and not self._epoch_due(trainer):
+            return
+        super()._save_topk_checkpoint(trainer, monitor_candidates)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # Training ended at a step no trigger saved (max_steps, limit_train_batches, an epoch
+        # without validation): the final weights are always in last.ckpt.
+        if not self._should_skip_saving_checkpoint(trainer):
+            super()._save_topk_checkpoint(trainer, self._monitor_candidates(trainer))
+        super().on_train_end(trainer, pl_module)
+
+    def on_exception(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException
+    ) -> None:
+        super().on_exception(trainer, pl_module, exception)  # with save_on_exception=true
+        # SIGTERM stops between batches or after an epoch, points a run resumes from; any
+        # other exception may land mid-step, and last.ckpt keeps the last clean point.
+        clean = not trainer.validating and not self._should_skip_saving_checkpoint(trainer)
+        if isinstance(exception, SIGTERMException) and clean:
+            super()._save_topk_checkpoint(trainer, self._monitor_candidates(trainer))
 
     def on_train_batch_end(
         self, trainer: L.Trainer, pl_module: L.LightningModule, *args: Any, **kwargs: Any

@@ -10,6 +10,7 @@ import logging
 import warnings
 
 import lightning as L
+import torch
 from omegaconf import DictConfig
 
 from mlplab.config.rules import plain
@@ -79,11 +80,22 @@ def build_module(cfg: DictConfig, dm: ArrayDataModule) -> MLPModule:
     return model
 
 
+def apply_runtime(runtime: DictConfig) -> None:
+    """The process-wide speed switches of `runtime` (configs/train.yaml)."""
+    if runtime.threads is not None:
+        torch.set_num_threads(runtime.threads)
+    torch.set_float32_matmul_precision(runtime.matmul_precision)
+
+
 def setup_run(cfg: DictConfig) -> tuple[ArrayDataModule, MLPModule]:
     """Seed every generator from `cfg.seed`, prepare and split the data, build the model."""
     quiet_lightning_logs()
+    apply_runtime(cfg.runtime)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     dm = build_datamodule(cfg)
     dm.prepare_data()
     dm.setup("fit")
-    return dm, build_module(cfg, dm)
+    model = build_module(cfg, dm)
+    if cfg.runtime.compile:  # in place: the state_dict keys, so checkpoints, stay the same
+        model.net.compile()
+    return dm, model

@@ -31,6 +31,9 @@ NOT_HYPERPARAMETERS = (
     "evaluate.batch_size",
     "callbacks.progress_bar",
     "trainer.enable_model_summary",
+    "trainer.enable_progress_bar",
+    "trainer.profiler",
+    "runtime.threads",
 )
 
 HParam = str | bool | int | float
