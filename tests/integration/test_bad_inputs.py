@@ -69,6 +69,12 @@ CASES = [
     ),
     ("train.py", "runtime.matmul_precision=low", ["'runtime.matmul_precision'", "highest"]),
     ("train.py", "runtime.compile=maybe", ["'runtime.compile'"]),
+    ("train.py", "runtime.engine=fast", ["'runtime.engine'", "auto", "stacked"]),
+    (
+        "train.py",
+        "runtime.engine=stacked model.norm=layernorm",
+        ["'runtime.engine' is stacked", "model.norm=layernorm", "runtime.engine=auto"],
+    ),
     ("train.py", "optimizer.foreach=2", ["'optimizer.foreach' is 2", "true, false or null"]),
     (
         "train.py",

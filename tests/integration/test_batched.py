@@ -127,3 +127,36 @@ def test_a_diverging_batched_run_fails_alone_with_exit_3_and_finite_checkpoints(
     for ckpt in (bad / "models").glob("*.ckpt"):
         weights = torch.load(ckpt, weights_only=True)["state_dict"].values()
         assert all(torch.isfinite(t).all() for t in weights if t.is_floating_point())
+
+
+def test_one_run_on_the_stacked_engine_equals_its_lightning_run(tmp_path, digits_dir):
+    quiet = [
+        "trainer.accelerator=cpu",
+        "callbacks.progress_bar=null",
+        f"paths.data_dir={digits_dir}",
+    ]
+    small = ["trainer.max_epochs=2", "model.hidden_sizes=[32,16]", *quiet]
+    runs = {}
+    for engine in ("stacked", "lightning"):
+        out = tmp_path / engine
+        run(
+            ["python", "src/train.py", *small, f"runtime.engine={engine}", f"hydra.run.dir={out}"],
+            REPO,
+        )
+        runs[engine] = out
+    stacked, alone = runs["stacked"], runs["lightning"]
+    assert (stacked / "plots" / "history.csv").read_text() == (
+        alone / "plots" / "history.csv"
+    ).read_text()
+    tested = [json.loads((r / "metrics" / "test.json").read_text()) for r in (stacked, alone)]
+    assert {k: v for k, v in tested[0].items() if k != "checkpoint"} == {
+        k: v for k, v in tested[1].items() if k != "checkpoint"
+    }
+
+
+def test_runtime_engine_lightning_trains_every_sweep_job_alone(tmp_path, digits_dir):
+    result = _sweep(
+        tmp_path / "s", digits_dir, "seed=1,2", "trainer.max_epochs=1", "runtime.engine=lightning"
+    )
+    assert BATCHED not in result.stdout
+    assert len(_jobs(tmp_path / "s")) == 2

@@ -123,6 +123,7 @@ class RuntimeConfig:
     threads: int | None = MISSING  # null: torch's default
     matmul_precision: str = MISSING
     compile: bool = MISSING
+    engine: str = MISSING
 
 
 @dataclass

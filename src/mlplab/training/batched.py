@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from mlplab.config.rules import plain
 
@@ -51,6 +51,7 @@ HANDLED_CALLBACKS = (
     "diagnostics",
 )
 NOT_IN_KEY = ("hydra", "resume")
+ENGINES = ("auto", "lightning", "stacked")  # runtime.engine
 
 
 class Deferred(BaseException):
@@ -96,38 +97,45 @@ def take(cfg: DictConfig, run_dir: Path) -> Outcome | None:
     outcome = _outcomes.pop(run_dir.resolve(), None)
     if outcome is not None:
         return outcome
-    if _collecting:
+    if _collecting and cfg.runtime.engine != "lightning":
         key = group_key(cfg)
         if key is not None:
             raise Deferred(key, cfg, run_dir)
     return None
 
 
+def why_alone(cfg: DictConfig) -> str | None:
+    """What in `cfg` the stacked loop cannot train (None: it can), in words."""
+    trainer, model = cfg.trainer, cfg.model
+    other = [k for k, v in cfg.callbacks.items() if v is not None and k not in HANDLED_CALLBACKS]
+    limits = [f"trainer.limit_{s}_batches" for s in ("train", "val", "test")]
+    reasons = {
+        "more than one device (DDP)": trainer.devices not in (1, "1") or trainer.num_nodes != 1,
+        f"trainer.precision={trainer.precision}": str(trainer.precision) not in ("32-true", "32"),
+        "a trainer.strategy": trainer.get("strategy") not in (None, "auto"),
+        "trainer.accumulate_grad_batches": trainer.accumulate_grad_batches != 1,
+        "trainer.max_steps": trainer.max_steps != -1,
+        "trainer.val_check_interval": trainer.val_check_interval is not None,
+        ", ".join(limits): any(OmegaConf.select(cfg, k) is not None for k in limits),
+        "runtime.compile": cfg.runtime.compile,
+        "resume": cfg.resume is not False,
+        "lr_find.apply": cfg.lr_find.apply,
+        "token (embedding) input": model.input.kind != "dense",
+        f"model.activation={model.activation}": model.activation in ("prelu", "rrelu"),
+        "model.norm=layernorm": model.norm == "layernorm",
+        "AlphaDropout (selu, model.dropout_type=alpha)": model.activation == "selu"
+        or model.dropout_type == "alpha",
+        f"callbacks {', '.join(other)}": bool(other),
+    }
+    found = [reason for reason, applies in reasons.items() if applies]
+    return found[0] if found else None
+
+
 def group_key(cfg: DictConfig) -> str | None:
     """Runs with equal keys can train as one network; None: this run trains alone."""
-    trainer = cfg.trainer
-    model = plain(cfg.model)
-    alone = (
-        trainer.devices not in (1, "1", [0])
-        or trainer.num_nodes != 1
-        or str(trainer.precision) not in ("32-true", "32")
-        or trainer.get("strategy") not in (None, "auto")
-        or trainer.get("accumulate_grad_batches", 1) != 1
-        or trainer.get("max_steps", -1) != -1
-        or trainer.get("val_check_interval") is not None
-        or cfg.runtime.compile
-        or any(trainer.get(f"limit_{s}_batches") is not None for s in ("train", "val", "test"))
-        or cfg.resume is not False
-        or cfg.lr_find.apply
-        or model["input"]["kind"] != "dense"
-        or model["activation"] in ("prelu", "rrelu")
-        or model["norm"] == "layernorm"
-        or model["activation"] == "selu"  # AlphaDropout (dropout_type auto)
-        or model["dropout_type"] == "alpha"
-        or any(v is not None and k not in HANDLED_CALLBACKS for k, v in cfg.callbacks.items())
-    )
-    if alone:
+    if why_alone(cfg) is not None:
         return None
+    model = plain(cfg.model)
     values = {k: v for k, v in plain(cfg).items() if k not in NOT_IN_KEY}
     from mlplab.models.dropout import per_layer
 

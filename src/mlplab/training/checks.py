@@ -64,6 +64,7 @@ def validate(cfg: DictConfig) -> DictConfig:
     check_monitors(checked)
     check_data_dir(checked.paths.data_dir, checked.data.name)
     _check_runtime(checked.runtime)
+    _check_engine(checked)
     return checked
 
 
@@ -72,6 +73,20 @@ def _check_runtime(runtime: DictConfig) -> None:
     ok = threads is None or (is_int(threads) and threads >= 1)
     require(ok, "runtime.threads", threads, "null (torch's default) or an integer >= 1")
     one_of("runtime.matmul_precision", runtime.matmul_precision, MATMUL_PRECISIONS)
+
+
+def _check_engine(cfg: DictConfig) -> None:
+    """`runtime.engine=stacked` asks for the stacked loop: a config it cannot hold is refused."""
+    from mlplab.training.batched import ENGINES, why_alone
+
+    engine = cfg.runtime.engine
+    one_of("runtime.engine", engine, ENGINES)
+    reason = why_alone(cfg) if engine == "stacked" else None
+    if reason is not None:
+        raise ConfigError(
+            f"config key 'runtime.engine' is stacked, but the stacked loop cannot train {reason}; "
+            "use runtime.engine=auto (Lightning) for this run"
+        )
 
 
 def validate_evaluate(cfg: DictConfig) -> DictConfig:

@@ -92,9 +92,9 @@ def train_group(jobs: list[tuple[DictConfig, Path]]) -> None:
     try:
         outcomes = group.fit()
     except KeyboardInterrupt:
+        what = f"the batched group of {len(jobs)} runs" if len(jobs) > 1 else "the stacked run"
         print(
-            f"interrupted: the batched group of {len(jobs)} runs stopped; batched runs do not "
-            "resume: run the command again",
+            f"interrupted: {what} stopped; stacked runs do not resume: run the command again",
             file=sys.stderr,
         )
         sys.exit(130)
@@ -131,7 +131,7 @@ class GroupTrainer:
             generator = torch.Generator().manual_seed(0)
             generator.set_state(torch.get_rng_state())
             members.append(self._member(cfg, run_dir, module, generator))
-        if len(members) < 2:
+        if not members:
             return {}
         self.members = members
         device = _device(self.trainer_cfg.accelerator)
@@ -143,7 +143,8 @@ class GroupTrainer:
         names = ", ".join(m.run_dir.name for m in members[:3]) + (
             ", ..." if len(members) > 3 else ""
         )
-        print(f"training {len(members)} runs as one batched network ({names})", flush=True)
+        if len(members) > 1:
+            print(f"training {len(members)} runs as one batched network ({names})", flush=True)
         self._loop()
         self._test()
         return {m.run_dir: cast(Outcome, m.outcome) for m in members}
@@ -496,12 +497,10 @@ class GroupTrainer:
     def _progress(self, epoch: int, max_epochs: int) -> None:
         running = sum(not m.done for m in self.members)
         losses = [m.val["val/loss"] for m in self.members if m.val]
-        shown = f", val/loss {min(losses):.4f}-{max(losses):.4f}" if losses else ""
-        print(
-            f"batched: epoch {epoch + 1}/{max_epochs}, {running}/{len(self.members)} runs "
-            f"training{shown}",
-            flush=True,
-        )
+        span = f"{min(losses):.4f}" + (f"-{max(losses):.4f}" if len(losses) > 1 else "")
+        shown = f", val/loss {span}" if losses else ""
+        runs = f", {running}/{len(self.members)} runs training" if len(self.members) > 1 else ""
+        print(f"epoch {epoch + 1}/{max_epochs}{runs}{shown}", flush=True)
 
     @torch.no_grad()
     def _test(self) -> None:

@@ -25,6 +25,11 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
     `Interrupted` once models/last.ckpt is written (training/interrupt.py). In a sweep, a run
     that shares a stacked network with others is trained by its group (training/batched.py)."""
     grouped = batched.take(cfg, run_dir)
+    if grouped is None and cfg.runtime.engine == "stacked":  # a group of one
+        from mlplab.training.group import train_group
+
+        train_group([(cfg, run_dir)])
+        grouped = batched.take(cfg, run_dir)
     if grouped is not None:
         return grouped.result()
     with GracefulStop(run_dir / "models") as stop:
