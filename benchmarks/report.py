@@ -81,14 +81,15 @@ def _fixed_costs(cases: list[dict[str, Any]], settings: dict[str, Any]) -> list[
         "validation), the first epoch and a later one (full epochs), and after fit (test on the",
         "tested checkpoint, final writes). The raw loop's later epoch beside it.",
         "",
-        "| dataset | batch | model | diagnostics | start-up | first epoch | later epoch "
+        "| dataset | batch | model | engine | diagnostics | start-up | first epoch | later epoch "
         "| raw later epoch | after fit |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for c in cases:
         raw_epoch = c["raw_samples_per_epoch"] / c["raw_full_rate"]
         lines.append(
-            f"| {_dataset(c, settings)} | {c['batch_size']} | {c['model']} | {c['diagnostics']} "
+            f"| {_dataset(c, settings)} | {c['batch_size']} | {c['model']} "
+            f"| {c.get('engine', 'lightning')} | {c['diagnostics']} "
             f"| {c['startup_seconds']:.2f} | {c['first_epoch_seconds']:.2f} "
             f"| {c['steady_epoch_seconds']:.3f} | {raw_epoch:.3f} | {c['after_fit_seconds']:.2f} |"
         )
@@ -128,20 +129,23 @@ def render(results: dict[str, Any], kept: dict[str, str]) -> str:
         "first (the last one's full time runs to the end of training, end-of-fit saves",
         "included), in one process; each cell is the median over repeats, ratio = `train()` /",
         "raw.",
-        "`hooks`: the diagnostics callback's own hooks as a share of the train phase.",
+        "`hooks`: the diagnostics callback's own hooks as a share of the train phase. Engine",
+        "`stacked`: the same run on the stacked loop (`runtime.engine=stacked`, training/group.py;",
+        "diagnostics are not recorded there), timed between its validations.",
         "",
         "Targets: train-phase ratio >= 0.9 at batch 512 and >= 0.7 at 64; full-epoch ratio",
         ">= 0.8 at 512 and >= 0.6 at 64 (✓ met, ✗ missed). " + _summary(cases),
         "",
-        "| dataset | batch | model | diagnostics | train phase `train()` /s | raw /s | ratio "
-        "| full epoch `train()` /s | raw /s | ratio | hooks |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| dataset | batch | model | engine | diagnostics | train phase `train()` /s | raw /s "
+        "| ratio | full epoch `train()` /s | raw /s | ratio | hooks |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for c in cases:
         ok = meets(c)
         hooks = "" if c["hooks_share"] is None else f"{c['hooks_share']:.1%}"
         lines.append(
-            f"| {_dataset(c, settings)} | {c['batch_size']} | {c['model']} | {c['diagnostics']} "
+            f"| {_dataset(c, settings)} | {c['batch_size']} | {c['model']} "
+            f"| {c.get('engine', 'lightning')} | {c['diagnostics']} "
             f"| {c['train_rate']:,.0f} | {c['raw_train_rate']:,.0f} "
             f"| {_ratio(c['train_rate'], c['raw_train_rate'], ok and ok[0])} "
             f"| {c['full_rate']:,.0f} | {c['raw_full_rate']:,.0f} "

@@ -118,6 +118,37 @@ def measure_train(cfg: DictConfig, threads: int, work: Path) -> dict[str, Any]:
     }
 
 
+def measure_stacked(cfg: DictConfig, threads: int, work: Path) -> dict[str, Any]:
+    """One run on the stacked loop (`runtime.engine=stacked`), timed between validations."""
+    from benchmarks.timing import TimedGroup
+
+    run_dir = work / "stacked"
+    torch.set_num_threads(threads)
+    group = TimedGroup([(cfg, run_dir)])
+    start = time.perf_counter()
+    with _output_to(work / "train.log"):
+        group.fit()
+    done = time.perf_counter()
+    shutil.rmtree(run_dir)
+    marks = group.marks
+    ends = [group.started, *(end for _, end in marks)]
+    train_seconds = [s - e for (s, _), e in zip(marks, ends, strict=False)]
+    full = [b - a for a, b in itertools.pairwise(ends)]
+    samples = group.samples_per_epoch()
+    return {
+        "train_rate": samples * (len(marks) - 1) / sum(train_seconds[1:]),
+        "full_rate": samples * (len(marks) - 1) / sum(full[1:]),
+        "epochs": len(marks),
+        "samples_per_epoch": samples,
+        "startup_seconds": group.started - start,
+        "first_epoch_seconds": full[0],
+        "steady_epoch_seconds": statistics.mean(full[1:]),
+        "after_fit_seconds": done - ends[-1],
+        "hooks_share": 0.0,
+        "threads": torch.get_num_threads(),
+    }
+
+
 def measure_raw(cfg: Any, data: Any, threads: int) -> dict[str, Any]:
     from benchmarks.raw_loop import raw_epochs
 
@@ -164,23 +195,27 @@ def case_configs(
             f"trainer.limit_val_batches={mode['val_batches']}",
             f"trainer.limit_test_batches={mode['val_batches']}",
         ]
-    return {side: compose_config([*overrides, extra]) for side, extra in DIAGNOSTICS.items()}
+    configs = {side: compose_config([*overrides, extra]) for side, extra in DIAGNOSTICS.items()}
+    stacked = [o for o in overrides if "bench_clock" not in o]  # the loop times itself
+    configs["stacked"] = compose_config([*stacked, "runtime.engine=stacked", DIAGNOSTICS["off"]])
+    return configs
 
 
 def summarise(case: dict[str, Any], runs: dict[str, list[dict[str, Any]]]) -> list[dict]:
     """A case's two table rows (diagnostics on, off): medians over repeats, and every run."""
     raw, rows = runs["raw"], []
-    for diagnostics in DIAGNOSTICS:
-        ours = runs[diagnostics]
+    for side in [*DIAGNOSTICS, "stacked"]:
+        ours = runs[side]
         rows.append(
             {
                 **case,
-                "diagnostics": diagnostics,
+                "engine": "stacked" if side == "stacked" else "lightning",
+                "diagnostics": "off" if side == "stacked" else side,
                 "train_rate": _median(ours, "train_rate"),
                 "raw_train_rate": _median(raw, "train_rate"),
                 "full_rate": _median(ours, "full_rate"),
                 "raw_full_rate": _median(raw, "full_rate"),
-                "hooks_share": _median(ours, "hooks_share") if diagnostics == "on" else None,
+                "hooks_share": _median(ours, "hooks_share") if side == "on" else None,
                 "startup_seconds": _median(ours, "startup_seconds"),
                 "first_epoch_seconds": _median(ours, "first_epoch_seconds"),
                 "steady_epoch_seconds": _median(ours, "steady_epoch_seconds"),
@@ -216,12 +251,14 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     tensors = {name: load_tensors(compose_config(o)) for name, o in datasets.items()}
     measure_raw(configs[0]["off"], tensors["digits"], args.threads)
 
-    runs: list[dict[str, list[dict[str, Any]]]] = [{"on": [], "off": [], "raw": []} for _ in todo]
-    total, n = mode["repeats"] * len(todo) * 3, 0
+    runs: list[dict[str, list[dict[str, Any]]]] = [
+        {"on": [], "off": [], "stacked": [], "raw": []} for _ in todo
+    ]
+    total, n = mode["repeats"] * len(todo) * 4, 0
     started = time.perf_counter()
     for repeat in range(mode["repeats"]):
         for i, case in enumerate(todo):
-            sides = ["raw", "off", "on"]
+            sides = ["raw", "off", "on", "stacked"]
             sides = sides if (repeat + i) % 2 == 0 else sides[::-1]  # neither always goes first
             for side in sides:
                 n += 1
@@ -230,10 +267,14 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                     done = runs[i]["off"] or runs[i]["on"]
                     threads = done[-1]["threads"] if done else args.threads
                     result = measure_raw(configs[i]["off"], tensors[case["dataset"]], threads)
+                elif side == "stacked":
+                    result = measure_stacked(configs[i][side], args.threads, work)
                 else:
                     result = measure_train(configs[i][side], args.threads, work)
                 runs[i][side].append(result)
-                label = "raw loop" if side == "raw" else f"train(), diagnostics {side}"
+                label = {"raw": "raw loop", "stacked": "stacked loop"}.get(
+                    side, f"train(), diagnostics {side}"
+                )
                 print(
                     f"[{n}/{total} {time.perf_counter() - started:4.0f} s] repeat "
                     f"{repeat + 1}/{mode['repeats']}: {case['dataset']}, batch "

@@ -12,6 +12,7 @@ import lightning as L
 import torch
 
 from mlplab.training.diagnostics import Diagnostics
+from mlplab.training.group import GroupTrainer
 
 
 class EpochClock(L.Callback):
@@ -94,3 +95,23 @@ class TimedDiagnostics(Diagnostics):
             hook(*args, **kwargs)
         finally:
             TimedDiagnostics.seconds += time.perf_counter() - start
+
+
+class TimedGroup(GroupTrainer):
+    """The stacked loop (runtime.engine=stacked), noting when each validation starts and ends:
+    an epoch's train phase runs from the previous validation's end to its own start."""
+
+    def fit(self) -> Any:
+        self.marks: list[tuple[float, float]] = []
+        self.started = time.perf_counter()
+        return super().fit()
+
+    def _validate(self, epoch: int, divergence: Any) -> None:
+        start = time.perf_counter()
+        super()._validate(epoch, divergence)
+        self.marks.append((start, time.perf_counter()))
+
+    def samples_per_epoch(self) -> int:
+        sampler = self.members[0].sampler
+        bounds = sampler._batch_bounds()[: self._batches("train", len(sampler))]
+        return sum(stop - start for start, stop in bounds)

@@ -59,7 +59,6 @@ def test_values_that_change_shapes_or_the_schedule_split_groups(a, b):
         "model.norm=layernorm",
         "model.activation=selu",
         "callbacks=swa",
-        "trainer.limit_train_batches=5",
         "trainer.val_check_interval=10",
         "runtime.compile=true",
     ],

@@ -101,7 +101,8 @@ class StackedMLP(nn.Module):
 
     def _batchnorm(self, x: torch.Tensor, path: str, layer: nn.BatchNorm1d) -> torch.Tensor:
         k, batch, width = x.shape
-        flat = x.transpose(0, 1).reshape(batch, k * width)  # channel (k, j): model k's unit j
+        # channel (k, j) is model k's unit j; one model needs no copy
+        flat = x[0] if k == 1 else x.transpose(0, 1).reshape(batch, k * width)
         if self.training:
             for m in self.members:  # what BatchNorm1d.forward counts
                 m.net.get_buffer(f"{path}.num_batches_tracked").add_(1)
@@ -115,7 +116,7 @@ class StackedMLP(nn.Module):
             layer.momentum if layer.momentum is not None else 0.0,
             layer.eps,
         )
-        return out.reshape(batch, k, width).transpose(0, 1)
+        return out.unsqueeze(0) if k == 1 else out.reshape(batch, k, width).transpose(0, 1)
 
     @staticmethod
     def _dropout(

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from mlplab.config.rules import plain
 
@@ -108,7 +108,6 @@ def why_alone(cfg: DictConfig) -> str | None:
     """What in `cfg` the stacked loop cannot train (None: it can), in words."""
     trainer, model = cfg.trainer, cfg.model
     other = [k for k, v in cfg.callbacks.items() if v is not None and k not in HANDLED_CALLBACKS]
-    limits = [f"trainer.limit_{s}_batches" for s in ("train", "val", "test")]
     reasons = {
         "more than one device (DDP)": trainer.devices not in (1, "1") or trainer.num_nodes != 1,
         f"trainer.precision={trainer.precision}": str(trainer.precision) not in ("32-true", "32"),
@@ -116,7 +115,6 @@ def why_alone(cfg: DictConfig) -> str | None:
         "trainer.accumulate_grad_batches": trainer.accumulate_grad_batches != 1,
         "trainer.max_steps": trainer.max_steps != -1,
         "trainer.val_check_interval": trainer.val_check_interval is not None,
-        ", ".join(limits): any(OmegaConf.select(cfg, k) is not None for k in limits),
         "runtime.compile": cfg.runtime.compile,
         "resume": cfg.resume is not False,
         "lr_find.apply": cfg.lr_find.apply,

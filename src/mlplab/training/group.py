@@ -11,6 +11,8 @@ gradient may differ in the last bit).
 
 from __future__ import annotations
 
+import copy
+import itertools
 import json
 import logging
 import os
@@ -75,7 +77,8 @@ class Member:
     outcome: Outcome | None = None
     epochs: int = 0
     steps: int = 0
-    last_loss: float | None = None
+    last_loss: torch.Tensor | None = None  # the last finite training loss
+    kept: dict[str, dict[str, Any]] = field(default_factory=dict)  # best/last checkpoints
     val: dict[str, float] = field(default_factory=dict)  # the latest validation's metrics
     final: dict[str, torch.Tensor] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)  # in each of its checkpoints
@@ -225,9 +228,19 @@ class GroupTrainer:
         if schedule["scheduler"] is None:
             return optimizer, None
         epochs = self.trainer_cfg.max_epochs
-        steps = len(self.members[0].sampler) * epochs
+        steps = self._batches("train", len(self.members[0].sampler)) * epochs
         total = steps if schedule["interval"] == "step" else epochs
         return optimizer, build_scheduler(schedule["scheduler"], optimizer, lambda: total)
+
+    def _batches(self, stage: str, available: int) -> int:
+        """Batches of `stage` per epoch under `trainer.limit_<stage>_batches` as Lightning
+        reads it: null all, an int that many, a float that fraction."""
+        limit = self.trainer_cfg[f"limit_{stage}_batches"]
+        if limit is None:
+            return available
+        if isinstance(limit, float):
+            return min(available, int(available * limit))
+        return min(available, int(limit))
 
     # --- the loop -------------------------------------------------------------------------
 
@@ -241,7 +254,6 @@ class GroupTrainer:
         X, y = self.dm.prepared.X, self.dm.prepared.y  # type: ignore[union-attr]
         batches = ArrayBatches(X, y)
         params = list(net.stacked.values())
-        buffers = [b for b in net.buffers() if b.is_floating_point()]
         for p in params:  # the runs' gradients are views of these, zeroed in place each step
             p.grad = torch.zeros_like(p)
         grads = [p.grad for p in params]
@@ -256,6 +268,7 @@ class GroupTrainer:
             else:
                 owned.append([p for g in m.optimizer.param_groups for p in g["params"]])
         penalised = [any(m.module.hparams["regularization"].values()) for m in members]
+        n_batches = self._batches("train", len(members[0].sampler))
         full_batch = len(members[0].sampler) == 1 and not any(m.augmenter for m in members)
         cached: tuple[torch.Tensor, list[torch.Tensor]] | None = None
         loss_sum = torch.zeros(len(members), device=self.device)
@@ -275,7 +288,7 @@ class GroupTrainer:
             loss_sum.zero_()  # the sums MeanMetric keeps, for every run at once
             rows_seen.zero_()
             orders = [iter(m.sampler) for m in members]
-            for _ in range(len(members[0].sampler)):
+            for _ in range(n_batches):
                 if cached is not None:  # one batch is the whole split: the same rows every epoch
                     x, ys = cached
                 else:
@@ -325,7 +338,7 @@ class GroupTrainer:
                     if members[0].scheduler is not None and members[0].interval == "step":
                         members[0].scheduler.step()
                 if divergence is not None:
-                    self._check_steps(members, losses, params, buffers, divergence, epoch)
+                    self._check_steps(stacked_losses, epoch)
             validated = (epoch + 1) % val_every == 0
             if validated:
                 self._validate(epoch, divergence)
@@ -362,35 +375,31 @@ class GroupTrainer:
             if not m.done:
                 self._finish(m, diverged=None)
 
-    def _check_steps(
-        self,
-        members: list[Member],
-        losses: list[torch.Tensor],
-        params: list[torch.Tensor],
-        buffers: list[torch.Tensor],
-        divergence: Any,
-        epoch: int,
-    ) -> None:
-        """DivergenceCheck for every run at once: one host sync per step."""
-        sums = [torch.stack([loss.detach().to(torch.float64) for loss in losses])]
-        if divergence.check_weights:
-            for t in [*params, *buffers]:
-                sums.append(t.detach().sum(dim=tuple(range(1, t.ndim)), dtype=torch.float64))
-        ok = torch.stack(sums).sum(dim=0).isfinite().tolist()
-        for k, m in enumerate(members):
+    def _check_steps(self, losses: torch.Tensor, epoch: int) -> None:
+        """DivergenceCheck's per-step part for every run at once (one host sync): a
+        non-finite loss. A NaN or infinite gradient or weight makes the next forward pass's
+        loss non-finite; weights and buffers are checked at each validation and before any
+        checkpoint is kept (`_weights_finite`)."""
+        ok = torch.isfinite(losses.detach()).tolist()
+        for k, m in enumerate(self.members):
             if m.done:
                 continue
             if ok[k]:
-                m.last_loss = float(losses[k].detach())
+                m.last_loss = losses[k].detach()
                 continue
             loss = float(losses[k].detach())
-            step = m.steps - 1
-            what = (
-                f"non-finite loss ({loss}) at step {step}"
-                if not np.isfinite(loss)
-                else f"non-finite weights, gradients or buffers after step {step}"
-            )
+            what = f"non-finite loss ({loss}) at step {m.steps - 1}"
             self._finish(m, diverged=f"training diverged in epoch {epoch}: {what}")
+
+    def _weights_finite(self) -> list[bool]:
+        """Per run: every weight and float buffer is finite (one reduction per tensor)."""
+        tensors = [*self.net.stacked.values(), *self.net.buffers()]
+        sums = [
+            t.detach().sum(dim=tuple(range(1, t.ndim)), dtype=torch.float64)
+            for t in tensors
+            if t.is_floating_point()
+        ]
+        return torch.stack(sums).sum(dim=0).isfinite().tolist()
 
     @torch.no_grad()
     def _validate(self, epoch: int, divergence: Any) -> None:
@@ -403,7 +412,7 @@ class GroupTrainer:
         for m in members:
             m.module.val_metrics.reset()
             cast(MeanMetric, m.module.losses["val_loss"]).reset()
-        for rows in loader:
+        for rows in itertools.islice(loader, self._batches("val", len(loader))):
             x, y = batches[rows]
             x, y = x.to(self.device), y.to(self.device)
             out = net(x.unsqueeze(0).expand(len(members), *x.shape).contiguous())
@@ -416,8 +425,12 @@ class GroupTrainer:
                 module.val_metrics.update(
                     module.task.metric_inputs(module.to_target_units(out[k]), y), y
                 )
-        for m in members:
+        finite = self._weights_finite() if divergence is not None else [True] * len(members)
+        for k, m in enumerate(members):
             if m.done:
+                continue
+            if not finite[k]:
+                self._finish(m, diverged=f"non-finite weights or buffers after epoch {epoch}")
                 continue
             module = m.module
             m.val = {"val/loss": float(cast(MeanMetric, module.losses["val_loss"]).compute())}
@@ -435,28 +448,34 @@ class GroupTrainer:
             if loss < m.best:  # ModelCheckpoint(monitor=val/loss, mode=min, save_top_k=1)
                 m.best = loss
                 if self.cfg.callbacks.get("model_checkpoint") is not None:
-                    self._save(m, "best", epoch)
+                    self._keep(m, "best", epoch)
 
     # --- outputs --------------------------------------------------------------------------
 
-    def _save(self, m: Member, name: str, epoch: int) -> None:
-        checkpoint = {
+    def _keep(self, m: Member, name: str, epoch: int) -> None:
+        """The run's checkpoint `name` as it is now, kept in memory and written when the run
+        finishes: stacked runs do not resume, so no file is needed before (Lightning writes
+        best.ckpt at every improvement; the files end up the same)."""
+        m.kept[name] = {
             "epoch": epoch,
             "global_step": m.steps,
             "pytorch-lightning_version": L.__version__,
             "state_dict": {k: v.detach().clone() for k, v in m.module.state_dict().items()},
             "hparams_name": "kwargs",
             "hyper_parameters": dict(m.module.hparams),
-            "optimizer_states": [self._optimizer_state(m)],
+            "optimizer_states": [copy.deepcopy(self._optimizer_state(m))],
             "lr_schedulers": [m.scheduler.state_dict()] if m.scheduler is not None else [],
             "provenance": m.provenance,
             "batched": {"runs": len(self.members)},
         }
-        path = m.models_dir / f"{name}.ckpt"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
-        torch.save(checkpoint, partial)
-        os.replace(partial, path)
+
+    def _write_kept(self, m: Member) -> None:
+        for name, checkpoint in m.kept.items():
+            path = m.models_dir / f"{name}.ckpt"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(path.name + ".partial")
+            torch.save(checkpoint, partial)
+            os.replace(partial, path)
 
     def _optimizer_state(self, m: Member) -> dict[str, Any]:
         """The run's optimizer state; of a shared optimizer, the run's slice of every tensor."""
@@ -476,7 +495,8 @@ class GroupTrainer:
         # Its final weights: a shared optimizer moves its (spare) slice on after this.
         m.final = {k: v.detach().clone() for k, v in m.module.state_dict().items()}
         if diverged is None and self.cfg.callbacks.get("last_checkpoint") is not None:
-            self._save(m, "last", max(m.epochs - 1, 0))
+            self._keep(m, "last", max(m.epochs - 1, 0))
+        self._write_kept(m)
         history = m.history
         write_text(history.history_file, history.history_csv())
         write_text(history.lr_file, history.lr_csv())
@@ -485,7 +505,7 @@ class GroupTrainer:
         record = {"diverged": diverged is not None, "weights": tested.stem if tested else "final"}
         write_json(history.summary_file, {**summary, **record})
         if diverged is not None:
-            last = f"{m.last_loss:.4g}" if m.last_loss is not None else "none"
+            last = f"{float(m.last_loss):.4g}" if m.last_loss is not None else "none"
             m.outcome = Outcome(
                 error=RunDiverged(
                     f"{diverged}; last finite training loss {last}. Likely causes: too high a "
@@ -527,7 +547,8 @@ class GroupTrainer:
             mean = cast(MeanMetric, module.losses["test_loss"])
             mean.reset()
             batch = self.cfg.data.batch_size
-            for start in range(0, len(rows), batch):
+            starts = range(0, len(rows), batch)
+            for start in starts[: self._batches("test", len(starts))]:
                 part = rows[start : start + batch]
                 x = torch.from_numpy(np.asarray(X[part])).to(self.device)
                 t = torch.from_numpy(np.asarray(y[part])).to(self.device)
