@@ -40,14 +40,24 @@ def _floats(values: dict) -> dict[str, float]:
     return {k: float(v) for k, v in values.items() if isinstance(v, float | int | str) and v != ""}
 
 
-def test_three_seeds_trained_batched_equal_each_run_trained_alone(tmp_path, digits_dir):
-    small = ["seed=1,2,3", "trainer.max_epochs=3", "model.hidden_sizes=[32,16]"]
+@pytest.mark.parametrize(
+    "sweep",
+    [
+        ["seed=1,2,3"],  # fused AdamW: an optimizer per run
+        ["model.dropout=0.2,0.5", "optimizer.lr=0.001,0.01", "trainer.max_epochs=2"],
+        ["seed=1,2,3", "optimizer=nadam", "trainer.max_epochs=2"],  # one shared optimizer
+    ],
+    ids=["seeds", "dropout-and-lr", "shared-optimizer"],
+)
+def test_runs_trained_batched_equal_each_run_trained_alone(tmp_path, digits_dir, sweep):
+    small = ["trainer.max_epochs=3", "model.hidden_sizes=[32,16]", *sweep]
     batched = _sweep(tmp_path / "batched", digits_dir, *small)
-    assert f"training 3 {BATCHED}" in batched.stdout
+    jobs = len(_jobs(tmp_path / "batched"))
+    assert f"training {jobs} {BATCHED}" in batched.stdout
     alone = _sweep(tmp_path / "alone", digits_dir, *small, "hydra/launcher=basic")
     assert BATCHED not in alone.stdout
     pairs = list(zip(_jobs(tmp_path / "batched"), _jobs(tmp_path / "alone"), strict=True))
-    assert len(pairs) == 3
+    assert len(pairs) == jobs >= 3
     for b, a in pairs:
         tested_b = json.loads((b / "metrics" / "test.json").read_text())
         tested_a = json.loads((a / "metrics" / "test.json").read_text())
@@ -55,7 +65,7 @@ def test_three_seeds_trained_batched_equal_each_run_trained_alone(tmp_path, digi
             if isinstance(value, float):
                 assert tested_b[key] == pytest.approx(value, abs=1e-5), key
         rows_b, rows_a = _history(b), _history(a)
-        assert len(rows_b) == len(rows_a) == 3 and rows_b[0].keys() == rows_a[0].keys()
+        assert len(rows_b) == len(rows_a) and rows_b[0].keys() == rows_a[0].keys()
         for row_b, row_a in zip(rows_b, rows_a, strict=True):
             fb, fa = _floats(row_b), _floats(row_a)
             assert fb == pytest.approx(fa, abs=1e-5)
@@ -72,7 +82,7 @@ def test_three_seeds_trained_batched_equal_each_run_trained_alone(tmp_path, digi
         assert list(b.glob("events.out.tfevents.*")), "each batched run has its TensorBoard events"
         assert json.loads((b / "run.json").read_text())["name"].endswith(b.name)
     summary = (tmp_path / "batched" / "summary.csv").read_text()
-    assert summary.count(",done,") == 3
+    assert summary.count(",done,") == jobs
 
 
 def test_jobs_of_different_shapes_train_in_separate_groups(tmp_path, digits_dir):

@@ -15,7 +15,7 @@ generator holding the state the global one would hold in a sequential run).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -46,9 +46,7 @@ class StackedMLP(nn.Module):
         self.k = len(modules)
         self.members = list(modules)  # not registered: their tensors are views of ours
         first = modules[0]
-        self.blocks = [name for name, _ in first.net.named_children()]
         self.stacked = nn.ParameterDict()
-        self.views: dict[str, list[torch.Tensor]] = {}
         for name, _ in first.net.named_parameters():
             data = torch.stack([m.net.get_parameter(name).detach() for m in modules])
             self.stacked[_key(name)] = nn.Parameter(data)
@@ -65,53 +63,73 @@ class StackedMLP(nn.Module):
                 holder = m.get_submodule(module_name) if module_name else m
                 holder._buffers[attr] = stacked[k]
 
+        self.plan = self._plan()
+
     def param(self, name: str) -> nn.Parameter:
         return self.stacked[_key(name)]
+
+    def _plan(self) -> list[tuple[str, Any]]:
+        """The layers in order, with the stacked tensors each one uses: looked up once."""
+        plan: list[tuple[str, Any]] = []
+        first = self.members[0].net
+        for path, layer in first.named_modules():
+            if isinstance(layer, nn.Linear):
+                bias = self.param(f"{path}.bias") if layer.bias is not None else None
+                plan.append(("linear", (self.param(f"{path}.weight"), bias)))
+            elif isinstance(layer, nn.BatchNorm1d):
+                counters = [m.net.get_buffer(f"{path}.num_batches_tracked") for m in self.members]
+                tensors = [
+                    self.get_buffer(_key(f"net.{path}.running_mean")).view(-1),
+                    self.get_buffer(_key(f"net.{path}.running_var")).view(-1),
+                    self.param(f"{path}.weight"),
+                    self.param(f"{path}.bias"),
+                ]
+                plan.append(("batchnorm", (layer, tensors, counters)))
+            elif isinstance(layer, nn.Dropout):  # each model's own rate (a batchable value)
+                rates = [cast(nn.Dropout, m.net.get_submodule(path)).p for m in self.members]
+                plan.append(("dropout", rates))
+            elif not list(layer.children()):  # an elementwise activation: one serves all
+                plan.append(("activation", layer))
+        return plan
 
     def forward(
         self, x: torch.Tensor, generators: Sequence[torch.Generator] | None = None
     ) -> torch.Tensor:
         """Model-unit outputs [K, batch, out]; `generators` (one per model) draw the dropout
         masks in training mode."""
-        x = (x - self.get_buffer("input_shift").unsqueeze(1)) / self.get_buffer(
-            "input_scale"
-        ).unsqueeze(1)
-        net = self.members[0].net
-        for block_name in self.blocks:
-            block = net.get_submodule(block_name)
-            if isinstance(block, nn.Linear):
-                x = self._linear(x, block_name)
-                continue
-            for name, layer in block.named_children():
-                path = f"{block_name}.{name}"
-                if isinstance(layer, nn.Linear):
-                    x = self._linear(x, path)
-                elif isinstance(layer, nn.BatchNorm1d):
-                    x = self._batchnorm(x, path, layer)
-                elif isinstance(layer, nn.Dropout):
-                    x = self._dropout(x, layer.p, generators) if self.training else x
-                else:  # an elementwise activation: one module serves every model
-                    x = layer(x)
+        shift = self.get_buffer("input_shift").unsqueeze(1)
+        x = (x - shift) / self.get_buffer("input_scale").unsqueeze(1)
+        for kind, what in self.plan:
+            if kind == "linear":
+                x = StackedLinear.apply(x, *what)
+            elif kind == "batchnorm":
+                x = self._batchnorm(x, *what)
+            elif kind == "dropout":
+                x = self._dropout(x, what, generators) if self.training else x
+            else:
+                x = what(x)
         return self.members[0].task.head(x)
 
-    def _linear(self, x: torch.Tensor, path: str) -> torch.Tensor:
-        has_bias = _key(f"{path}.bias") in self.stacked
-        bias = self.param(f"{path}.bias") if has_bias else None
-        return StackedLinear.apply(x, self.param(f"{path}.weight"), bias)
-
-    def _batchnorm(self, x: torch.Tensor, path: str, layer: nn.BatchNorm1d) -> torch.Tensor:
+    def _batchnorm(
+        self,
+        x: torch.Tensor,
+        layer: nn.BatchNorm1d,
+        tensors: list[torch.Tensor],
+        counters: list[torch.Tensor],
+    ) -> torch.Tensor:
         k, batch, width = x.shape
         # channel (k, j) is model k's unit j; one model needs no copy
         flat = x[0] if k == 1 else x.transpose(0, 1).reshape(batch, k * width)
         if self.training:
-            for m in self.members:  # what BatchNorm1d.forward counts
-                m.net.get_buffer(f"{path}.num_batches_tracked").add_(1)
+            for counter in counters:  # what BatchNorm1d.forward counts
+                counter.add_(1)
+        running_mean, running_var, weight, bias = tensors
         out = F.batch_norm(
             flat,
-            self.get_buffer(_key(f"net.{path}.running_mean")).view(-1),
-            self.get_buffer(_key(f"net.{path}.running_var")).view(-1),
-            self.param(f"{path}.weight").reshape(-1),
-            self.param(f"{path}.bias").reshape(-1),
+            running_mean,
+            running_var,
+            weight.reshape(-1),
+            bias.reshape(-1),
             self.training,
             layer.momentum if layer.momentum is not None else 0.0,
             layer.eps,
@@ -120,14 +138,17 @@ class StackedMLP(nn.Module):
 
     @staticmethod
     def _dropout(
-        x: torch.Tensor, p: float, generators: Sequence[torch.Generator] | None
+        x: torch.Tensor, rates: list[float], generators: Sequence[torch.Generator] | None
     ) -> torch.Tensor:
         # F.dropout's own recipe (bernoulli_(1 - p), then / (1 - p)), one model at a time.
         assert generators is not None, "training mode needs one generator per model"
         noise = torch.empty_like(x)
-        for k, generator in enumerate(generators):
-            noise[k].bernoulli_(1 - p, generator=generator)
-        return x * noise.div_(1 - p)
+        for k, (p, generator) in enumerate(zip(rates, generators, strict=True)):
+            if p > 0:
+                noise[k].bernoulli_(1 - p, generator=generator).div_(1 - p)
+            else:
+                noise[k].fill_(1.0)
+        return x * noise
 
 
 class StackedLinear(torch.autograd.Function):
