@@ -100,7 +100,10 @@ class StackedMLP(nn.Module):
         shift = self.get_buffer("input_shift").unsqueeze(1)
         x = (x - shift) / self.get_buffer("input_scale").unsqueeze(1)
         for kind, what in self.plan:
-            if kind == "linear":
+            if kind == "linear" and self.k == 1:  # one model: nn.Linear's own product
+                weight, bias = what
+                x = F.linear(x[0], weight[0], None if bias is None else bias[0]).unsqueeze(0)
+            elif kind == "linear":
                 x = StackedLinear.apply(x, *what)
             elif kind == "batchnorm":
                 x = self._batchnorm(x, *what)
