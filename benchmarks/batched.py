@@ -144,10 +144,19 @@ def init_study(steps: int, work: Path) -> dict[str, float]:
     one = timed(
         train_cmd(*INIT_STUDY, epochs, "model.init.scheme=he", f"hydra.run.dir={work / 'one'}"), log
     )
+    print("initialisation study: one train.py run, runtime.engine=stacked ...", flush=True)
+    stacked = [*INIT_STUDY, epochs, "model.init.scheme=he", "runtime.engine=stacked"]
+    one_stacked = timed(train_cmd(*stacked, f"hydra.run.dir={work / 'one_stacked'}"), log)
     print("initialisation study: 3 inits x 3 seeds, one batched process ...", flush=True)
     grid = ["model.init.scheme=zeros,normal,he", "seed=0,1,2", f"hydra.sweep.dir={work / 'table'}"]
     table = timed(train_cmd(*INIT_STUDY, epochs, *grid, sweep=True), log)
-    return {"steps": steps, "raw_s": raw, "one_run_s": one, "table_s": table}
+    return {
+        "steps": steps,
+        "raw_s": raw,
+        "one_run_s": one,
+        "one_stacked_s": one_stacked,
+        "table_s": table,
+    }
 
 
 def section(s: dict[str, float], i: dict[str, float]) -> str:
@@ -177,8 +186,10 @@ def section(s: dict[str, float], i: dict[str, float]) -> str:
             "| --- | --- | --- |",
             f"| hand-written loop, {i['steps']:,} steps (training only) | {i['raw_s']:.1f} s "
             "| 1x |",
-            f"| one `train.py` run, {i['steps']:,} epochs | {i['one_run_s']:.1f} s | "
+            f"| one `train.py` run, {i['steps']:,} epochs (Lightning) | {i['one_run_s']:.1f} s | "
             f"{i['one_run_s'] / i['raw_s']:.1f}x |",
+            f"| one `train.py` run, {i['steps']:,} epochs, `runtime.engine=stacked` | "
+            f"{i['one_stacked_s']:.1f} s | {i['one_stacked_s'] / i['raw_s']:.1f}x |",
             f"| 3 inits x 3 seeds, one `-m` process | {i['table_s']:.1f} s | "
             f"{i['table_s'] / i['raw_s']:.1f}x (9 runs) |",
             "",

@@ -15,12 +15,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.utils import JobReturn, configure_log, filter_overrides, run_job, setup_globals
 from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, open_dict
 
 log = logging.getLogger(__name__)
+
+
+class CheckedSweeper(BasicSweeper):
+    """Hydra's basic sweeper without its second composition of every job before launching:
+    the entry scripts (mlplab.cli.hydra_app) compose and check every job of a sweep before
+    Hydra starts, and the launcher composes each again to run it (`hydra/sweeper=checked`)."""
+
+    def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
+        return None
 
 
 class BatchedLauncher(Launcher):

@@ -191,9 +191,11 @@ class GroupTrainer:
     def _optimizers(self) -> None:
         """Each run's optimizer and scheduler, built as MLPModule.configure_optimizers builds
         them. Runs whose optimizer and schedule are equal (a seed or init sweep) share one
-        optimizer over the stacked weights: the same elementwise update, one call instead of K.
-        A metric-driven schedule (plateau) needs each run's own val/loss, and a fused kernel
-        rounds differently over a stacked tensor: one optimizer per run for those."""
+        optimizer whose parameter groups hold every run's own parameters (views into the
+        stacked weights): one step call, and since fused and multi-tensor kernels treat each
+        tensor alone, each run's update is the one its own optimizer makes, bit for bit (over
+        one stacked tensor a fused kernel's vector tails fall elsewhere and round apart).
+        A metric-driven schedule (plateau) needs each run's own val/loss: one each."""
         members = self.members
         hp = [m.module.hparams for m in members]
         schedule = hp[0]["scheduler"]
@@ -201,16 +203,12 @@ class GroupTrainer:
         same = all(h["optimizer"] == hp[0]["optimizer"] for h in hp) and all(
             h["scheduler"] == schedule for h in hp
         )
-        # A fused kernel rounds the vectorised body and the scalar tail of a tensor apart (FMA):
-        # over a stacked tensor the tails fall elsewhere, so fused optimizers step per run.
-        fused = bool(hp[0]["optimizer"].get("fused"))
-        self.shared = same and not fused and "ReduceLROnPlateau" not in target
+        self.shared = same and "ReduceLROnPlateau" not in target
         if self.shared:
-            first = members[0].module
-            stacked = {id(p): self.net.param(n) for n, p in first.net.named_parameters()}
+            own = [m.module._param_groups() for m in members]
             groups = [
-                {**g, "params": [stacked[id(p)] for p in g["params"]]}
-                for g in first._param_groups()
+                {**group, "params": [p for groups in own for p in groups[i]["params"]]}
+                for i, group in enumerate(own[0])
             ]
             optimizer, scheduler = self._build(hp[0], groups)
             for m in members:
@@ -261,12 +259,7 @@ class GroupTrainer:
         for k, m in enumerate(members):
             for name, p in m.module.net.named_parameters():
                 p.grad = net.param(name).grad[k]  # type: ignore[index]
-            if self.shared:
-                ids = [id(p) for g in m.optimizer.param_groups for p in g["params"]]
-                mine = {id(net.param(n)): p for n, p in m.module.net.named_parameters()}
-                owned.append([mine[i] for i in ids])
-            else:
-                owned.append([p for g in m.optimizer.param_groups for p in g["params"]])
+            owned.append([p for g in m.module._param_groups() for p in g["params"]])
         penalised = [any(m.module.hparams["regularization"].values()) for m in members]
         n_batches = self._batches("train", len(members[0].sampler))
         full_batch = len(members[0].sampler) == 1 and not any(m.augmenter for m in members)
@@ -478,16 +471,19 @@ class GroupTrainer:
             os.replace(partial, path)
 
     def _optimizer_state(self, m: Member) -> dict[str, Any]:
-        """The run's optimizer state; of a shared optimizer, the run's slice of every tensor."""
-        state = m.optimizer.state_dict()
+        """The run's optimizer state as its own optimizer's state_dict would hold it."""
         if not self.shared:
-            return state
-        k = self.members.index(m)
-        sliced = {
-            i: {n: v[k].clone() if torch.is_tensor(v) and v.ndim > 0 else v for n, v in s.items()}
-            for i, s in state["state"].items()
-        }
-        return {"state": sliced, "param_groups": state["param_groups"]}
+            return m.optimizer.state_dict()
+        shared, start = m.optimizer, 0
+        params: list[torch.Tensor] = []
+        groups = []
+        for group, own in zip(shared.param_groups, m.module._param_groups(), strict=True):
+            settings = {k: v for k, v in group.items() if k != "params"}
+            groups.append({**settings, "params": list(range(start, start + len(own["params"])))})
+            start += len(own["params"])
+            params += own["params"]
+        state = {i: shared.state[p] for i, p in enumerate(params) if p in shared.state}
+        return {"state": state, "param_groups": groups}
 
     def _finish(self, m: Member, diverged: str | None) -> None:
         """The run is done: last.ckpt (finite weights only), history, train.json."""

@@ -7,6 +7,7 @@ it in every checkpoint (`checkpoint["provenance"]`); the report reads it back
 
 from __future__ import annotations
 
+import functools
 import json
 import platform
 import subprocess
@@ -44,6 +45,7 @@ def git_state(cwd: str | Path = ".") -> dict[str, Any]:
     return {"commit": commit, "dirty": None if status is None else bool(status)}
 
 
+@functools.cache  # one process, one environment: a sweep asks once per job
 def environment() -> dict[str, Any]:
     """Versions, Python, git and hardware of this process: no config."""
     import torch
