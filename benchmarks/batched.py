@@ -86,23 +86,24 @@ def max_difference(a: Path, b: Path) -> float:
 
 
 def seeds(n: int, epochs: int, work: Path) -> dict[str, float]:
+    """The n runs one by one, then as one sweep (so both find warm file caches)."""
     log = work / "seeds.log"
     common = [f"trainer.max_epochs={epochs}"]
+    alone = 0.0
+    for seed in range(n):
+        print(f"seed {seed}: train.py alone ...", flush=True)
+        alone += timed(
+            train_cmd(*common, f"seed={seed}", f"hydra.run.dir={work / f'alone{seed}'}"), log
+        )
     print(f"{n} seeds, one batched process ...", flush=True)
     sweep = work / "batched"
     batched = timed(
         train_cmd(*common, f"seed=range({n})", f"hydra.sweep.dir={sweep}", sweep=True), log
     )
-    alone = 0.0
-    differences = []
     jobs = sorted(
         (p for p in sweep.iterdir() if p.is_dir()), key=lambda p: int(p.name.split("_")[0])
     )
-    for seed, job in enumerate(jobs):
-        print(f"seed {seed}: train.py alone ...", flush=True)
-        out = work / f"alone{seed}"
-        alone += timed(train_cmd(*common, f"seed={seed}", f"hydra.run.dir={out}"), log)
-        differences.append(max_difference(job, out))
+    differences = [max_difference(job, work / f"alone{seed}") for seed, job in enumerate(jobs)]
     return {
         "runs": n,
         "epochs": epochs,
