@@ -86,11 +86,12 @@ def test_report_marks_each_ratio_against_its_batch_sizes_target() -> None:
     text = render(RESULTS, {})
 
     assert (
-        "| digits | 512 | mlp | lightning | on | 9,000 | 10,000 | 0.90 ✓ | 8,000 | 10,000 | 0.80 ✓ | 2.5% |"
-        in text
+        "| digits | 512 | mlp | lightning | on | 9,000 | 10,000 | 0.90 ✓ "
+        "| 8,000 | 10,000 | 0.80 ✓ | 2.5% |" in text
     )
     assert (
-        "| digits | 64 | mlp | lightning | off | 7,000 | 10,000 | 0.70 ✓ | 5,900 | 10,000 | 0.59 ✗ |  |" in text
+        "| digits | 64 | mlp | lightning | off | 7,000 | 10,000 | 0.70 ✓ "
+        "| 5,900 | 10,000 | 0.59 ✗ |  |" in text
     )
     assert "**1 of 2 cases meet both targets** (train phase: 2, full epoch: 1)" in text
     assert "| 1,000 x 64 | 1 MiB | 2 MiB | 1 MiB | 2.00 | 0.5 |" in text

@@ -18,7 +18,6 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -29,7 +28,6 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig
 from torchmetrics import MeanMetric
 
-from mlplab.atomic import write_json, write_text
 from mlplab.config.rules import plain
 from mlplab.data.augment import Augmenter
 from mlplab.data.batches import ArrayBatches, ShardedBatchSampler
@@ -40,6 +38,7 @@ from mlplab.models.schedules import build_scheduler
 from mlplab.models.stacked import StackedMLP, stackable
 from mlplab.training.assemble import _instantiate, build_loggers
 from mlplab.training.batched import Outcome, keep
+from mlplab.training.group_run import Member, close_events, device_for, test_run, write_checkpoints
 from mlplab.training.history import HistoryRecorder
 from mlplab.training.naming import run_name, tensorboard_dir
 from mlplab.training.provenance import provenance
@@ -49,43 +48,10 @@ from mlplab.training.setup import (
     build_module,
     quiet_lightning_logs,
 )
-from mlplab.training.tensorboard import RunTensorBoard, flat_hparams
+from mlplab.training.tensorboard import flat_hparams
 
 log = logging.getLogger(__name__)
 PRINT_EVERY_S = 5.0  # the group's progress line, at most this often (and at its end)
-
-
-@dataclass
-class Member:
-    """One run of the group and everything it owns."""
-
-    cfg: DictConfig
-    run_dir: Path
-    module: MLPModule
-    generator: torch.Generator  # its dropout masks: the global RNG state of a run alone
-    sampler: ShardedBatchSampler
-    augmenter: Augmenter | None
-    optimizer: torch.optim.Optimizer = field(init=False)
-    scheduler: Any = None
-    interval: str = "epoch"
-    monitor: str | None = None
-    stopping: Any = None  # its EarlyStopping callback object (criteria only)
-    history: HistoryRecorder = field(init=False)
-    loggers: list[Any] = field(default_factory=list)
-    best: float = float("inf")
-    done: bool = False
-    outcome: Outcome | None = None
-    epochs: int = 0
-    steps: int = 0
-    last_loss: torch.Tensor | None = None  # the last finite training loss
-    kept: dict[str, dict[str, Any]] = field(default_factory=dict)  # best/last checkpoints
-    val: dict[str, float] = field(default_factory=dict)  # the latest validation's metrics
-    final: dict[str, torch.Tensor] = field(default_factory=dict)
-    provenance: dict[str, Any] = field(default_factory=dict)  # in each of its checkpoints
-
-    @property
-    def models_dir(self) -> Path:
-        return self.run_dir / "models"
 
 
 def train_group(jobs: list[tuple[DictConfig, Path]]) -> None:
@@ -137,7 +103,7 @@ class GroupTrainer:
         if not members:
             return {}
         self.members = members
-        device = _device(self.trainer_cfg.accelerator)
+        device = device_for(self.trainer_cfg.accelerator)
         for m in members:
             m.module.to(device)
         self.device = device
@@ -462,14 +428,6 @@ class GroupTrainer:
             "batched": {"runs": len(self.members)},
         }
 
-    def _write_kept(self, m: Member) -> None:
-        for name, checkpoint in m.kept.items():
-            path = m.models_dir / f"{name}.ckpt"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_name(path.name + ".partial")
-            torch.save(checkpoint, partial)
-            os.replace(partial, path)
-
     def _optimizer_state(self, m: Member) -> dict[str, Any]:
         """The run's optimizer state as its own optimizer's state_dict would hold it."""
         if not self.shared:
@@ -492,14 +450,8 @@ class GroupTrainer:
         m.final = {k: v.detach().clone() for k, v in m.module.state_dict().items()}
         if diverged is None and self.cfg.callbacks.get("last_checkpoint") is not None:
             self._keep(m, "last", max(m.epochs - 1, 0))
-        self._write_kept(m)
-        history = m.history
-        write_text(history.history_file, history.history_csv())
-        write_text(history.lr_file, history.lr_csv())
-        tested = history.tested_checkpoint
-        summary = history.summary(cast(L.Trainer, _FinalWeights(m)), diverged is not None)
-        record = {"diverged": diverged is not None, "weights": tested.stem if tested else "final"}
-        write_json(history.summary_file, {**summary, **record})
+        write_checkpoints(m)
+        m.history.write(diverged is not None, None if diverged is not None else m.final)
         if diverged is not None:
             last = f"{float(m.last_loss):.4g}" if m.last_loss is not None else "none"
             m.outcome = Outcome(
@@ -518,63 +470,17 @@ class GroupTrainer:
         runs = f", {running}/{len(self.members)} runs training" if len(self.members) > 1 else ""
         print(f"epoch {epoch + 1}/{max_epochs}{runs}{shown}", flush=True)
 
-    @torch.no_grad()
     def _test(self) -> None:
-        """Each finished run's test metrics from its tested weights, logged as trainer.test
-        logs them (TensorBoard test/*, best/val/*)."""
-        dm = self.dm
-        rows = dm.split.test
-        X, y = dm.prepared.X, dm.prepared.y  # type: ignore[union-attr]
+        """Each finished run's test metrics from its tested weights (TensorBoard test/* and
+        best/val/* as trainer.test logs them); a diverged run's events are closed."""
+        rows = self.dm.split.test
+        batch = self.cfg.data.batch_size
+        starts = range(0, len(rows), batch)
+        parts = [rows[s : s + batch] for s in starts[: self._batches("test", len(starts))]]
         for m in self.members:
-            if m.outcome is not None:  # diverged
-                for logger in m.loggers:
-                    if isinstance(logger, RunTensorBoard) and logger._experiment is not None:
-                        logger.experiment.close()
-                continue
-            module = m.module
-            tested = m.history.tested_checkpoint
-            if tested is not None and tested.is_file():
-                saved = torch.load(tested, map_location=self.device, weights_only=True)
-                module.load_state_dict(saved["state_dict"])
+            if m.outcome is None:
+                prepared = self.dm.prepared
+                assert prepared is not None, "the data module was set up in fit()"
+                m.outcome = Outcome(test=test_run(m, prepared, parts, self.device))
             else:
-                module.load_state_dict(m.final)
-            module.eval()
-            module.test_metrics.reset()
-            mean = cast(MeanMetric, module.losses["test_loss"])
-            mean.reset()
-            batch = self.cfg.data.batch_size
-            starts = range(0, len(rows), batch)
-            for start in starts[: self._batches("test", len(starts))]:
-                part = rows[start : start + batch]
-                x = torch.from_numpy(np.asarray(X[part])).to(self.device)
-                t = torch.from_numpy(np.asarray(y[part])).to(self.device)
-                out = module(x)
-                mean.update(module.task.loss(out, module.to_model_units(t)), weight=len(t))
-                module.test_metrics.update(
-                    module.task.metric_inputs(module.to_target_units(out), t), t
-                )
-            test = {"test/loss": float(mean.compute())}
-            test.update({k: float(v) for k, v in module.test_metrics.compute().items()})
-            best = json.loads(m.history.summary_file.read_text()).get("best", {})
-            finals = {f"best/{k}": v for k, v in best.items() if k.startswith("val/")}
-            for logger in m.loggers:
-                logger.log_metrics(test, m.steps)
-                if isinstance(logger, RunTensorBoard):
-                    logger.log_results({k: v for k, v in finals.items() if v is not None}, m.steps)
-            m.outcome = Outcome(test=test)
-
-
-class _FinalWeights:
-    """What HistoryRecorder.summary reads of a Trainer when no checkpoint was tested: the
-    run's final weights."""
-
-    def __init__(self, m: Member) -> None:
-        self.lightning_module = m.module
-
-
-def _device(accelerator: str) -> torch.device:
-    if accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available()):
-        return torch.device("cuda")
-    if accelerator == "mps":
-        return torch.device("mps")
-    return torch.device("cpu")
+                close_events(m)

@@ -87,13 +87,18 @@ class HistoryRecorder(L.Callback):
             self._write(trainer, diverged=True)
 
     def _write(self, trainer: L.Trainer, diverged: bool) -> None:
-        if not trainer.is_global_zero:
-            return
+        if trainer.is_global_zero:
+            self.write(diverged, None if diverged else trainer.lightning_module.state_dict())
+
+    def write(self, diverged: bool, final: dict[str, torch.Tensor] | None) -> None:
+        """plots/history.csv, plots/lr.csv and metrics/train.json; `final`: the final weights
+        (None after a divergence), for train.json's weight_sparsity when no checkpoint is
+        tested."""
         write_text(self.history_file, self.history_csv())
         write_text(self.lr_file, self.lr_csv())
         tested = self.tested_checkpoint.stem if self.tested_checkpoint else "final"
         record = {"diverged": diverged, "weights": tested}  # weights: those tested
-        write_json(self.summary_file, {**self.summary(trainer, diverged), **record})
+        write_json(self.summary_file, {**self.summary(final), **record})
 
     def history_csv(self) -> str:
         seen = {key for row in self.rows for key in row}
@@ -117,7 +122,7 @@ class HistoryRecorder(L.Callback):
             writer.writerow(_fmt(v) for v in row[: 3 + len(extra)])
         return out.getvalue()
 
-    def summary(self, trainer: L.Trainer, diverged: bool = False) -> dict[str, Any]:
+    def summary(self, final: dict[str, torch.Tensor] | None) -> dict[str, Any]:
         """metrics/train.json: the epoch with the lowest val/loss and the last epoch, each as
         {metric: value} under the names history.csv and TensorBoard use, and the
         weight_sparsity of the tested weights."""
@@ -129,16 +134,18 @@ class HistoryRecorder(L.Callback):
             summary["best"] = _metrics(best)
         if self.rows:
             summary["final"] = _metrics(self.rows[-1])
-        weights = self._tested_weights(trainer, diverged)
+        weights = self._tested_weights(final)
         summary["weight_sparsity"] = None if weights is None else weight_sparsity(weights)
         return summary
 
-    def _tested_weights(self, trainer: L.Trainer, diverged: bool) -> dict[str, torch.Tensor] | None:
-        """The tested checkpoint's weights; without one, the final weights unless diverged."""
+    def _tested_weights(
+        self, final: dict[str, torch.Tensor] | None
+    ) -> dict[str, torch.Tensor] | None:
+        """The tested checkpoint's weights; without one, the final weights (if any)."""
         if self.tested_checkpoint and self.tested_checkpoint.is_file():
             saved = torch.load(self.tested_checkpoint, map_location="cpu", weights_only=True)
             return saved["state_dict"]
-        return None if diverged else trainer.lightning_module.state_dict()
+        return final
 
 
 def _metrics(row: dict[str, float]) -> dict[str, float | None]:
