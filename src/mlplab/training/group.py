@@ -465,8 +465,10 @@ class GroupTrainer:
     def _progress(self, epoch: int, max_epochs: int) -> None:
         running = sum(not m.done for m in self.members)
         losses = [m.val["val/loss"] for m in self.members if m.val]
-        span = f"{min(losses):.4f}" + (f"-{max(losses):.4f}" if len(losses) > 1 else "")
-        shown = f", val/loss {span}" if losses else ""
+        shown = ""
+        if losses:  # none before the first validation (check_val_every_n_epoch > 1)
+            span = f"{min(losses):.4f}" + (f"-{max(losses):.4f}" if len(losses) > 1 else "")
+            shown = f", val/loss {span}"
         runs = f", {running}/{len(self.members)} runs training" if len(self.members) > 1 else ""
         print(f"epoch {epoch + 1}/{max_epochs}{runs}{shown}", flush=True)
 
