@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,73 +28,13 @@ from mlplab.reporting.document import (
     to_html,
     to_markdown,
 )
-from mlplab.reporting.runs import Run, differences, find_runs, read_run
 from mlplab.reporting.stats import spread
 from mlplab.reporting.study_figures import FIGURES
+from mlplab.reporting.study_runs import Arm, read_arms
 from mlplab.reporting.words import metric_words
 
 README_START = "<!-- studies:start (make studies writes this block) -->"
 README_END = "<!-- studies:end -->"
-
-
-@dataclass(frozen=True)
-class Arm:
-    """One setting of a study: its runs differ only in seed."""
-
-    label: str
-    sweep: str
-    settings: dict[str, Any]  # the config keys that tell it from the other arms
-    runs: tuple[Run, ...]
-
-    def values(self, metric: str) -> list[float]:
-        return [_value(run, metric) for run in self.runs]
-
-
-def read_arms(study: Study, study_dir: Path) -> list[Arm]:
-    """The study's runs grouped by setting, in sweep order then in the order the sweep ran."""
-    runs = [read_run(p) for p in find_runs([study_dir])]
-    runs = [r for r in runs if r.path.parent.name in study.sweeps]
-    if not runs:
-        return []
-    differ = [k for k in differences(runs) if k != "seed"]
-    groups: dict[tuple[str, tuple[Any, ...]], list[Run]] = {}
-    for run in sorted(runs, key=lambda r: list(study.sweeps).index(r.path.parent.name)):
-        key = (run.path.parent.name, tuple(run.config.get(k) for k in differ))
-        groups.setdefault(key, []).append(run)
-    arms = []
-    for (sweep, values), members in groups.items():
-        inside = {k for k in differ if len({r.config.get(k) for r in runs if _in(r, sweep)}) > 1}
-        shown = [str(v) for k, v in zip(differ, values, strict=True) if k in inside]
-        text = ", ".join(shown)
-        if len(study.sweeps) > 1:
-            text = f"{sweep}: {text}" if text else sweep
-        label = study.labels.get(text, text)
-        settings = dict(zip(differ, values, strict=True))
-        arms.append(Arm(label, sweep, settings, tuple(members)))
-    return arms
-
-
-def _in(run: Run, sweep: str) -> bool:
-    return run.path.parent.name == sweep
-
-
-def _value(run: Run, metric: str) -> float:
-    """A run's number for `metric`: its metrics (test/*, best/val/*), `final/<metric>` (the last
-    epoch's, metrics/train.json), train.json's top-level numbers (epochs_trained,
-    weight_sparsity, nonzero_weights, ...), or `checkpoint_kb` (the tested checkpoint's size)."""
-    if metric in run.metrics:
-        return float(run.metrics[metric])
-    if metric.startswith("final/"):
-        value = (run.train.get("final") or {}).get(metric.removeprefix("final/"))
-    else:
-        value = run.train.get(metric)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if metric == "checkpoint_kb":
-        weights = run.config.get("evaluate.weights", "best")
-        path = run.path / "models" / f"{weights}.ckpt"
-        return path.stat().st_size / 1024 if path.is_file() else math.nan
-    return math.nan
 
 
 def table(study: Study, arms: Sequence[Arm]) -> Table:

@@ -14,17 +14,15 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from mlplab.reporting.figures import plt, save
 from mlplab.reporting.runfiles import optional_columns
 from mlplab.reporting.stats import spread
+from mlplab.reporting.study_runs import Arm
 from mlplab.reporting.words import metric_words
-
-if TYPE_CHECKING:
-    from mlplab.reporting.study import Arm
 
 
 def _stack(series: list[list[float]]) -> np.ndarray:
