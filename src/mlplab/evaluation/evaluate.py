@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from omegaconf import DictConfig
 
 from mlplab.atomic import finite_or_none, write_json, write_text
+from mlplab.cli import shown
+from mlplab.config.rules import plain
 from mlplab.data.split import split_rows
-from mlplab.data.store import read_prepared
+from mlplab.data.store import prepared_dir, read_prepared
 from mlplab.errors import DataError
 from mlplab.models.module import MLPModule
 
@@ -173,3 +177,29 @@ def _rounded(value: Any) -> Any:
     if isinstance(value, list):
         return [_rounded(v) for v in value]
     return value
+
+
+def report_test_metrics(cfg: DictConfig, out: Path, trainer_metrics: dict[str, float]) -> None:
+    """The tested checkpoint scored as src/evaluate.py scores it: a table on stdout and, in a
+    run's own directory, metrics/test.json and the plots evaluate writes. In the pipeline (run
+    directory `.`) those files are the evaluate stage's outputs: the table only."""
+    tested = out / "models" / f"{cfg.evaluate.weights}.ckpt"
+    if not tested.is_file():  # its checkpoint callback disabled: the Trainer's test of the final
+        print(_table("test metrics (final weights)", trainer_metrics))
+        return
+    data = cfg.data
+    evaluation = evaluate_checkpoint(
+        shown(tested),
+        prepared_dir(cfg.paths.data_dir, data.name, plain(data.source), plain(data.split)),
+        plain(data.split),
+        cfg.evaluate.batch_size,
+    )
+    if out.resolve() != Path.cwd().resolve():
+        write_evaluation(evaluation, out)
+    print(_table(f"test metrics ({tested.name})", evaluation.metrics))
+
+
+def _table(title: str, metrics: Mapping[str, object]) -> str:
+    scalars = {k: v for k, v in metrics.items() if isinstance(v, float)}
+    width = max((len(k) for k in scalars), default=0)
+    return "\n".join([title, *(f"  {k:<{width}}  {v:.4f}" for k, v in scalars.items())])

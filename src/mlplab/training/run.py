@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
+from lightning.pytorch import Callback
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig
 
@@ -20,10 +22,14 @@ from mlplab.training.setup import setup_run
 from mlplab.training.tensorboard import RunTensorBoard, flat_hparams
 
 
-def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
+def train(
+    cfg: DictConfig, run_dir: Path, extra_callbacks: Sequence[Callback] = ()
+) -> dict[str, float]:
     """Train, checkpoint and test one model; return the test metrics. Ctrl-C raises
     `Interrupted` once models/last.ckpt is written (training/interrupt.py). In a sweep, a run
-    that shares a stacked network with others is trained by its group (training/batched.py)."""
+    that shares a stacked network with others is trained by its group (training/batched.py).
+    `extra_callbacks` join the configured ones (a search trial's pruning callback); a run
+    trained by the stacked loop takes none."""
     grouped = batched.take(cfg, run_dir)
     if grouped is None and cfg.runtime.engine == "stacked":  # a group of one
         from mlplab.training.group import train_group
@@ -34,12 +40,14 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, float]:
         return grouped.result()
     with GracefulStop(run_dir / "models") as stop:
         try:
-            return _train(cfg, run_dir, stop)
+            return _train(cfg, run_dir, stop, extra_callbacks)
         except SIGTERMException:  # Lightning's SIGTERM stop is a SystemExit with code 0
             raise stop.interrupted("SIGTERM") from None
 
 
-def _train(cfg: DictConfig, run_dir: Path, stop: GracefulStop) -> dict[str, float]:
+def _train(
+    cfg: DictConfig, run_dir: Path, stop: GracefulStop, extra_callbacks: Sequence[Callback]
+) -> dict[str, float]:
     digest = config_hash(cfg)
     resume_from = resume_checkpoint(cfg.resume, run_dir, digest)  # None: a fresh run
     dm, model = setup_run(cfg)
@@ -55,6 +63,7 @@ def _train(cfg: DictConfig, run_dir: Path, stop: GracefulStop) -> dict[str, floa
     callbacks.append(HistoryRecorder(run_dir / "plots" / "history.csv", summary_file, tested))
     callbacks.append(ResumeState(digest, run_dir / "models"))
     callbacks.append(Provenance(cfg, run_dir))  # environment, config, command: in every checkpoint
+    callbacks.extend(extra_callbacks)
     callbacks.append(stop)  # last: its mid-epoch checkpoint sees every other callback's step
     # A resumed run appends to its TensorBoard curves; a fresh one clears old events there.
     hparams = flat_hparams(plain(cfg), run_name(run_dir))
