@@ -148,14 +148,20 @@ def _report(study: Study, here: Path, out: Path, record: dict, committed: bool) 
 
 
 def _sample(here: Path, count: int) -> None:
-    """makemore's samples from each setting's first run: <run>/samples.txt."""
-    from mlplab.evaluation.sample import write_samples
+    """makemore's samples from each run's tested checkpoint: <run>/samples.txt, drawn with
+    src/sample.py's seed and max_length (configs/sample.yaml)."""
+    from omegaconf import OmegaConf
 
-    for checkpoint in sorted(here.glob("*/*/models/*.ckpt")):
-        run = checkpoint.parent.parent
-        if checkpoint.name == "last.ckpt" or (run / "samples.txt").is_file():
-            continue
-        write_samples(checkpoint, run / "samples.txt", count)
+    from mlplab.evaluation.sample import sample_names, write_names
+
+    defaults = OmegaConf.load(CONFIGS / "sample.yaml")
+    for record in sorted(here.glob("*/*/run.json")):
+        run = record.parent
+        weights = json.loads(record.read_text())["config"]["evaluate"]["weights"]
+        checkpoint = run / "models" / f"{weights}.ckpt"
+        if checkpoint.is_file():
+            names = sample_names(checkpoint, count, defaults.seed, defaults.max_length)
+            write_names(names, run / "samples.txt")
 
 
 def _new_dir(name: str, budget: str) -> Path:

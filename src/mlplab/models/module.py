@@ -6,6 +6,7 @@ config, split digest) is saved as hyperparameters; the scaling statistics are bu
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, cast
 
 import lightning as L
@@ -21,6 +22,7 @@ from mlplab.models.schedules import build_scheduler
 from mlplab.models.tasks import make_task
 
 STAGES = ("train", "val", "test")
+NORM_STATISTICS = ("running_mean", "running_var", "num_batches_tracked")  # buffers, not weights
 
 
 class MLPModule(L.LightningModule):
@@ -60,6 +62,18 @@ class MLPModule(L.LightningModule):
         # With a penalty on, train/loss is the total; these log its parts the same way.
         self.loss_parts = nn.ModuleDict({k: MeanMetric() for k in ("data_loss", *PENALTIES)})
         self._logged_epoch: int | None = None  # the epoch training_step last called self.log in
+
+    @property
+    def example_input_array(self) -> torch.Tensor:
+        """One example of zeros (token id 0 for token windows): Lightning's model summary runs
+        it, in eval mode without gradients, to print the FLOPs of one forward pass. Made on
+        each read in the buffers' dtype, which `*-true` precisions change; not saved."""
+        dtype = torch.int64 if self.spec.input_kind == "embedding" else self.input_shift.dtype
+        return torch.zeros(1, self.spec.in_features, dtype=dtype, device=self.input_shift.device)
+
+    @example_input_array.setter
+    def example_input_array(self, example: Any) -> None:
+        """LightningModule.__init__ sets None; the example is always the one above."""
 
     def set_input_scaling(self, shift: np.ndarray, scale: np.ndarray) -> None:
         self.input_shift.copy_(torch.as_tensor(shift))
@@ -221,3 +235,42 @@ class MLPModule(L.LightningModule):
             return int(self.trainer.estimated_stepping_batches)
         assert self.trainer.max_epochs is not None, "trainer.max_epochs is always configured"
         return self.trainer.max_epochs
+
+
+def model_size(state_dict: Mapping[str, torch.Tensor]) -> dict[str, int]:
+    """Size facts of an MLPModule's weights (its state dict, pruning masks applied or not).
+
+    `parameters`: the network's trainable numbers (not the scaling buffers or norm running
+    statistics). `nonzero_weights`: non-zero entries of the weight matrices (2-D `weight`s,
+    the embedding table too: what weight_sparsity counts). `flops`: one example's forward
+    pass through the Linear layers, 2 * in * out per weight matrix (a multiply and an add)
+    plus one add per bias; `sparse_flops`: the same with zero weights skipped, 2 * nnz per
+    weight matrix plus biases. Embedding lookups, norms, activations and dropout are not
+    counted (a few operations per unit); Lightning's summary counts the matmuls alone.
+    """
+    weights = {}
+    parameters = 0
+    for key, tensor in state_dict.items():
+        if not key.startswith("net.") or key.endswith(("_mask", *NORM_STATISTICS)):
+            continue
+        parameters += tensor.numel()
+        if key.endswith(("weight", "weight_orig")) and tensor.ndim == 2:
+            name = key.removesuffix("_orig")
+            mask = state_dict.get(f"{name}_mask")
+            weights[name] = tensor if mask is None else tensor * mask
+    nonzero = {name: int(torch.count_nonzero(w)) for name, w in weights.items()}
+    flops = sparse = 0
+    for name, weight in weights.items():
+        layer = name.removesuffix(".weight")
+        if layer.split(".")[-1] == "embedding":  # a table lookup, not a matmul
+            continue
+        bias = state_dict.get(f"{layer}.bias")
+        adds = 0 if bias is None else bias.numel()
+        flops += 2 * weight.numel() + adds
+        sparse += 2 * nonzero[name] + adds
+    return {
+        "parameters": parameters,
+        "nonzero_weights": sum(nonzero.values()),
+        "flops": flops,
+        "sparse_flops": sparse,
+    }

@@ -34,6 +34,8 @@ from mlplab.models.schedules import AUTO, AUTO_KEYS
 # The torch.nn.utils.prune functions HiddenLayerPruning takes (training/pruning.py); named here,
 # free of Lightning, so a typo is caught before anything heavy is imported.
 PRUNING_FNS = ("l1_unstructured", "ln_structured", "random_unstructured", "random_structured")
+# How HiddenLayerPruning's rounds raise the pruned fraction (training/pruning.py).
+PRUNING_SCHEDULES = ("cubic", "linear")
 
 # lightning.pytorch.Trainer's `precision` values (lightning/fabric/plugins/precision).
 PRECISIONS = (
@@ -289,6 +291,18 @@ def _check_pruning(key: str, node: DictConfig, epochs: int) -> None:
     require(ok, f"{key}.amount", amount, "a fraction in (0, 1) of the hidden weights")
     need = f"an epoch in 0..{epochs - 1} (trainer.max_epochs is {epochs})"
     require(is_int(at_epoch) and 0 <= at_epoch < epochs, f"{key}.at_epoch", at_epoch, need)
+    rounds, every = entry(node, "rounds", key), entry(node, "every", key)
+    ok = is_int(rounds) and rounds >= 1
+    require(ok, f"{key}.rounds", rounds, "an integer >= 1 (1: one-shot)")
+    require(is_int(every) and every >= 1, f"{key}.every", every, "an integer >= 1 (epochs)")
+    one_of(f"{key}.schedule", entry(node, "schedule", key), PRUNING_SCHEDULES)
+    last = at_epoch + (rounds - 1) * every
+    if last >= epochs:
+        raise ConfigError(
+            f"config key '{key}.rounds' is {rounds}; its last round would start epoch {last} "
+            f"(at_epoch + (rounds - 1) * every) but epochs run 0..{epochs - 1}: lower rounds, "
+            "every or at_epoch, or raise trainer.max_epochs"
+        )
     if function.endswith("_structured") and entry(node, "pruning_dim", key) is None:
         raise ConfigError(f"config key '{key}.pruning_dim' is missing; 0 prunes whole hidden units")
     if function == "ln_structured" and entry(node, "pruning_norm", key) is None:

@@ -1,5 +1,5 @@
 """Record per-epoch metrics and per-step learning rates: plots/history.csv, plots/lr.csv and
-metrics/train.json.
+metrics/train.json (with the tested weights' size: sparsity, parameters, FLOPs per example).
 
 Both files use the logged metric names (`train/loss`, `val/acc`, ...) unchanged. A diverged run
 (RunDiverged) still writes both, with `"diverged": true`; a non-finite value is a blank cell in
@@ -26,9 +26,11 @@ import torch
 
 from mlplab.atomic import finite_or_none, write_json, write_text
 from mlplab.errors import RunDiverged
+from mlplab.models.module import model_size
 from mlplab.training.weights import weight_sparsity
 
 LEADING = ("epoch", "lr", "train/loss", "val/loss")  # then every other train/ and val/ metric
+SIZE_KEYS = ("parameters", "nonzero_weights", "flops", "sparse_flops")  # null after divergence
 
 
 class HistoryRecorder(L.Callback):
@@ -124,8 +126,8 @@ class HistoryRecorder(L.Callback):
 
     def summary(self, final: dict[str, torch.Tensor] | None) -> dict[str, Any]:
         """metrics/train.json: the epoch with the lowest val/loss and the last epoch, each as
-        {metric: value} under the names history.csv and TensorBoard use, and the
-        weight_sparsity of the tested weights."""
+        {metric: value} under the names history.csv and TensorBoard use, and the size of the
+        tested weights: weight_sparsity, parameters, non-zero weights, FLOPs per example."""
         summary: dict[str, Any] = {"epochs_trained": len(self.rows)}
         val_rows = [r for r in self.rows if math.isfinite(r.get("val/loss", math.nan))]
         if val_rows:
@@ -136,7 +138,9 @@ class HistoryRecorder(L.Callback):
             summary["final"] = _metrics(self.rows[-1])
         weights = self._tested_weights(final)
         summary["weight_sparsity"] = None if weights is None else weight_sparsity(weights)
-        return summary
+        # parameters, nonzero_weights, flops, sparse_flops (per example): models/module.py
+        size = model_size(weights) if weights is not None else dict.fromkeys(SIZE_KEYS)
+        return {**summary, **size}
 
     def _tested_weights(
         self, final: dict[str, torch.Tensor] | None
