@@ -10,7 +10,7 @@ export DVC_NO_ANALYTICS := 1
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install hooks repro test test-fast lint typecheck format params bench lock clean
+.PHONY: help install hooks repro test test-fast lint typecheck format params bench studies lock clean
 
 help:  ## list these targets (`make` alone does this)
 	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' \
@@ -46,6 +46,9 @@ test-fast: install  ## the unit tests (tests/unit: no Trainer run, DVC or DDP): 
 
 bench: install  ## train() vs a hand-written loop, < 3 min (BENCH=--full: longer) -> reports/benchmarks.md
 	$(BIN)/python benchmarks/run.py $(BENCH)
+
+studies: install  ## every study preset at its default budget (~35 min) -> reports/studies/, README Results
+	$(BIN)/python src/study.py study=all
 
 lint: install  ## ruff check, ruff format --check and mypy (what CI runs)
 	$(BIN)/ruff check .

@@ -93,7 +93,7 @@ def write_report(study: Study, study_dir: Path, out: Path, record: dict[str, Any
     write_text(out / "report.md", to_markdown(blocks, out))
     write_text(out / "report.html", to_html(blocks, f"Study: {study.title}"))
     write_text(out / "results.csv", _csv(summary))
-    results: list[Block] = [Heading(study.title, 3), Paragraph(_first_sentence(study.question))]
+    results: list[Block] = [Heading(study.title, 4), Paragraph(_first_sentence(study.question))]
     results += [summary, Paragraph(f"Report: {study.name} ({budget} budget, {runs} runs).")]
     write_text(out / "results.md", to_markdown(results, out))
     return arms
