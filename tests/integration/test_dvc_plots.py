@@ -167,9 +167,10 @@ def _queue_done(repo: Path) -> bool:
     return not re.search(r"\b(Queued|Running)\b", out)
 
 
-def test_queued_experiments_keep_their_per_epoch_curves(tmp_path):
-    """`dvc exp run --queue` + `dvc queue start` in a clone: each experiment's commit carries
-    its own plots/history.csv, so `dvc plots diff` shows both experiments' curves."""
+def test_queued_experiments_run_two_at_a_time_keep_their_curves_and_compare(tmp_path):
+    """`dvc exp run --queue` + `dvc queue start -j 2` in a clone: each experiment's commit
+    carries its own plots/history.csv, so `dvc plots diff` shows both experiments' curves, and
+    `src/compare.py --dvc-exps` lists both with their dropout and recorded test metrics."""
     repo = copy_repo(tmp_path / "repo")
     budget = ["-S", "trainer.max_epochs=2", "-S", "trainer.limit_train_batches=5"]
     for name, dropout in (("drop0", "0.0"), ("drop3", "0.3")):
@@ -177,7 +178,7 @@ def test_queued_experiments_keep_their_per_epoch_curves(tmp_path):
             ["dvc", "exp", "run", "--queue", "-n", name, "-S", f"model.dropout={dropout}", *budget],
             cwd=repo,
         )
-    run(["dvc", "queue", "start", "-j", "1"], cwd=repo)
+    run(["dvc", "queue", "start", "-j", "2"], cwd=repo)
     deadline = time.monotonic() + 540
     while not _queue_done(repo):
         assert time.monotonic() < deadline, run(["dvc", "queue", "status"], cwd=repo).stdout
@@ -206,3 +207,19 @@ def test_queued_experiments_keep_their_per_epoch_curves(tmp_path):
     for name in ("drop0", "drop3"):
         tags = EventAccumulator(str(repo / "logs" / "exps" / name)).Reload().Tags()["scalars"]
         assert {"train/loss", "val/loss", "test/acc"} <= set(tags), name
+    # src/compare.py --dvc-exps: one row per experiment, the test/acc `dvc exp show` records.
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], cwd=repo).stdout)
+    recorded = {
+        rev["name"]: rev["data"]["metrics"]["metrics/test.json"]["data"]["test/acc"]
+        for commit in shown
+        for exp in commit.get("experiments") or []
+        for rev in exp["revs"]
+    }
+    out = tmp_path / "compare"
+    compared = run(["python", "src/compare.py", "--dvc-exps", "--out", str(out)], cwd=repo)
+    header, *lines = compared.stdout.splitlines()
+    assert header.split()[:4] == ["run", "status", "model.dropout", "test/acc"]
+    rows = {row[0]: row for row in (line.split() for line in lines) if row[0] in recorded}
+    assert {name: row[2] for name, row in rows.items()} == {"drop0": "0.0", "drop3": "0.3"}
+    assert all(row[3] == f"{recorded[name]:.4f}" for name, row in rows.items())
+    assert "](figures/curves.png)" in (out / "compare.md").read_text()

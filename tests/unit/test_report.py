@@ -334,15 +334,19 @@ def test_train_json_keeps_the_history_names_for_the_best_and_last_epoch():
         {"epoch": 1, "lr": 0.05, "train/loss": 0.5, "val/loss": 0.4, "val/acc": 0.75},
         {"epoch": 2, "lr": 0.01, "train/loss": 0.25, "val/loss": 0.6, "val/acc": 0.7},
     ]
-    weights = nn.Linear(2, 2)
-    nn.init.zeros_(weights.weight[0])  # half the weight matrix is zero
-    summary = recorder.summary(weights.state_dict())
+    weights = nn.Sequential(nn.Linear(2, 2))
+    nn.init.zeros_(weights[0].weight[0])  # half the weight matrix is zero
+    summary = recorder.summary({f"net.{k}": v for k, v in weights.state_dict().items()})
     assert summary == {
         "epochs_trained": 3,
         "best_epoch": 1,
         "best": {"train/loss": 0.5, "val/loss": 0.4, "val/acc": 0.75},
         "final": {"train/loss": 0.25, "val/loss": 0.6, "val/acc": 0.7},
         "weight_sparsity": 0.5,
+        "parameters": 6,  # 4 weights + 2 biases
+        "nonzero_weights": 2,
+        "flops": 10,  # 2 per weight (multiply, add) + 1 per bias
+        "sparse_flops": 6,  # the zero row skipped
     }
     header = recorder.history_csv().splitlines()[0].split(",")
     assert header == ["epoch", "lr", "train/loss", "val/loss", "val/acc"]

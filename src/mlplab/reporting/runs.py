@@ -1,5 +1,6 @@
 """A finished run read back from its directory, for anything that compares runs (sweep summary,
-src/compare.py, study reports): its config (run.json), status, scalar metrics and history.
+src/compare.py, study reports): its config (run.json), status, scalar metrics and history; and
+runs grouped by what differs between them but the seed, for statistics over seeds.
 
 Only files: `run.json` (name, resolved config), `metrics/test.json`, `metrics/train.json`,
 `plots/history.csv` and, in a failed multirun job, `error.txt`. A missing file leaves its part
@@ -10,14 +11,16 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mlplab.cli import JOB_ERROR
+from mlplab.errors import DataError
 from mlplab.reporting.runfiles import Columns, optional_columns
 
+SEED = "seed"  # the config key whose runs are repeats of one setting
 # Keys that name where or how a run computed, never what it computed: left out of config
 # differences.
 NOT_SETTINGS = ("paths.", "hydra.", "trainer.enable_progress_bar", "callbacks.progress_bar")
@@ -41,17 +44,44 @@ def read_run(path: Path) -> Run:
     record = _json(path / "run.json") or {}
     train = _json(path / "metrics" / "train.json") or {}
     test = _json(path / "metrics" / "test.json") or {}
-    metrics = {k: v for k, v in test.items() if k.startswith("test/") and _number(v)}
-    best = train.get("best") or {}
-    metrics.update({f"best/{k}": v for k, v in best.items() if k.startswith("val/") and _number(v)})
     return Run(
         path=path,
         name=record.get("name") or path.name,
         config=flatten(record.get("config") or {}),
         status=_status(path, train, test),
-        metrics=metrics,
+        metrics=run_metrics(train, test),
         train=train,
     )
+
+
+def run_metrics(train: Mapping[str, Any], test: Mapping[str, Any]) -> dict[str, float]:
+    """The scalars a comparison shows, from metrics/train.json and metrics/test.json as written:
+    `test/*` and the best epoch's validation metrics as `best/val/*`."""
+    metrics = {k: v for k, v in test.items() if k.startswith("test/") and _number(v)}
+    best = train.get("best") or {}
+    metrics.update({f"best/{k}": v for k, v in best.items() if k.startswith("val/") and _number(v)})
+    return metrics
+
+
+def metric_names(metrics: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Every metric name of the rows given, in first-seen order (`test/*`, then `best/val/*`)."""
+    names = list(dict.fromkeys(k for row in metrics for k in row))
+    return sorted(names, key=lambda k: not k.startswith("test/"))
+
+
+def seed_groups(
+    settings: Sequence[Mapping[str, Any]], differ: list[str]
+) -> tuple[list[str], list[tuple[tuple[Any, ...], list[int]]]] | None:
+    """Repeats over seeds: when `seed` is among the `differ`ing keys of the `settings` (one
+    mapping per run), the other differing keys and the runs (indices) of each of their value
+    combinations, in first-seen order; None when the seed does not vary."""
+    if SEED not in differ:
+        return None
+    keys = [k for k in differ if k != SEED]
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for i, setting in enumerate(settings):
+        groups.setdefault(tuple(_key(setting.get(k)) for k in keys), []).append(i)
+    return keys, list(groups.items())
 
 
 def is_run(path: Path) -> bool:
@@ -69,6 +99,19 @@ def find_runs(paths: Iterable[Path]) -> list[Path]:
             below = sorted({p.parent for p in path.rglob("run.json")}, key=_natural)
             found.extend(below)
     return list(dict.fromkeys(found))
+
+
+def run_dirs(paths: list[Path]) -> list[Path]:
+    """`find_runs`, raising DataError on a path that does not exist or holds no run."""
+    for path in paths:
+        if not path.exists():
+            raise DataError(f"{path} does not exist; give run directories or a multirun folder")
+        if not find_runs([path]):
+            raise DataError(
+                f"{path} is not a run directory (no run.json) and holds none; "
+                "give run directories or a multirun folder"
+            )
+    return find_runs(paths)
 
 
 def differences(runs: list[Run]) -> list[str]:

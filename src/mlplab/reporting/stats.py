@@ -38,8 +38,9 @@ class Spread:
         return f"[{self.low:.{digits}f}, {self.high:.{digits}f}]"
 
 
-def spread(values: Iterable[float]) -> Spread:
-    """The spread of the finite values given (a diverged run's NaN is left out of n)."""
+def spread(values: Iterable[float | None]) -> Spread:
+    """The spread of the finite values given (a diverged run's NaN, a missing metric's None
+    are left out of n)."""
     kept = [float(v) for v in values if v is not None and math.isfinite(float(v))]
     n = len(kept)
     if n == 0:

@@ -1,17 +1,24 @@
-"""One table for a multirun: what differs between its jobs and what each job scored.
+"""One table for a multirun: what differs between its jobs and what each job scored, and, when
+the seed is swept, every metric's mean ± std and 95 % interval over the seeds.
 
 `SweepSummary` is a Hydra callback (configs/hydra/default.yaml): when `python src/train.py -m`
-ends, it reads every job directory's files (.hydra/overrides.yaml, metrics/test.json,
-metrics/train.json, error.txt), never live objects, prints the table and writes it as
-`<sweep dir>/summary.csv`. A job that failed or diverged is a row with its status.
+ends, it reads every job directory's files (.hydra/overrides.yaml and what `runs.read_run`
+reads), never live objects, prints the table and writes it as `<sweep dir>/summary.csv`. A job
+that failed or diverged is a row with its status.
+
+With `seed` among the swept keys (`-m 'seed=range(5)' model.dropout=0.1,0.5`), the jobs that
+share the values of the other swept keys are repeats of one setting: a second table gives, per
+setting and metric, the number of runs with a finite value, mean ± sample std (ddof=1) and
+Student's t 95 % interval of the mean (`stats.spread`), printed and written as
+`<sweep dir>/summary_seeds.csv`. A failed or diverged job has no value and is not counted.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +27,11 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from mlplab.atomic import write_text
-from mlplab.cli import JOB_ERROR
+from mlplab.reporting.runs import metric_names, read_run, seed_groups
+from mlplab.reporting.stats import LEVEL, spread
 
 Row = dict[str, Any]
+SEED_COLUMNS = ["metric", "n", "mean", "std", "ci_low", "ci_high"]
 
 
 class SweepSummary(Callback):
@@ -30,61 +39,88 @@ class SweepSummary(Callback):
         if config.hydra.job.name != "train":  # other scripts' sweeps have no metrics
             return
         sweep = Path(config.hydra.sweep.dir)
-        columns, rows = summarise(sweep)
-        if not rows:
+        table = summarise(sweep)
+        if not table.rows:
             return
-        write_text(sweep / "summary.csv", to_csv([*columns, "directory"], rows))
-        print(f"\nsummary of {len(rows)} runs ({sweep / 'summary.csv'}):")
-        print(to_table(columns, rows))
+        write_text(sweep / "summary.csv", to_csv([*table.columns, "directory"], table.rows))
+        print(f"\nsummary of {len(table.rows)} runs ({sweep / 'summary.csv'}):")
+        print(to_table(table.columns, table.rows))
+        seeds = over_seeds(table)
+        if seeds is None:
+            return
+        keys, stats = seeds
+        write_text(sweep / "summary_seeds.csv", to_csv([*keys, *SEED_COLUMNS], stats))
+        print(
+            f"\nmean ± std over seeds (sample std, ddof=1; {LEVEL:.0%} t interval of the mean)"
+            f" ({sweep / 'summary_seeds.csv'}):"
+        )
+        print(to_table([*keys, "metric", "n", "mean ± std", "interval"], stats))
 
 
-def summarise(sweep: Path) -> tuple[list[str], list[Row]]:
-    """The columns and one row per job: job, status, the overrides whose values differ
-    between jobs, the test metrics and the best epoch's val metrics (`best/val/...`)."""
+@dataclass(frozen=True)
+class Summary:
+    differ: list[str]  # the overrides whose values differ between jobs
+    metrics: list[str]  # test/* and best/val/*
+    rows: list[Row]  # one per job: job, status, directory, the differing overrides, metrics
+
+    @property
+    def columns(self) -> list[str]:
+        return ["job", "status", *self.differ, *self.metrics]
+
+
+def summarise(sweep: Path) -> Summary:
+    """One row per job directory (in job order): its number, status, the overrides whose values
+    differ between jobs, its test metrics and its best epoch's val metrics (`best/val/...`)."""
     jobs = [d for d in sweep.iterdir() if (d / ".hydra" / "overrides.yaml").is_file()]
     jobs.sort(key=lambda d: int(d.name.split("_")[0]) if d.name.split("_")[0].isdigit() else 0)
-    rows, settings = [], []
+    rows: list[Row] = []
+    settings, scores = [], []
     for job in jobs:
         overrides = yaml.safe_load((job / ".hydra" / "overrides.yaml").read_text()) or []
         settings.append(dict(o.lstrip("+~").split("=", 1) for o in overrides if "=" in o))
-        row = {"job": _number(job.name), "status": _status(job), "directory": job.name}
-        rows.append({**row, **_metrics(job)})
+        run = read_run(job)
+        rows.append({"job": _number(job.name), "status": run.status, "directory": job.name})
+        rows[-1].update(run.metrics)
+        scores.append(run.metrics)
     keys = list(dict.fromkeys(k for s in settings for k in s))
     differ = [k for k in keys if len({s.get(k) for s in settings}) > 1]
+    metrics = [k for k in metric_names(scores) if k not in differ]
     for row, setting in zip(rows, settings, strict=True):
         row.update({k: setting.get(k) for k in differ})
-    metrics = list(dict.fromkeys(k for r in rows for k in r if "/" in k and k not in differ))
-    return ["job", "status", *differ, *metrics], rows
+    return Summary(differ, metrics, rows)
+
+
+def over_seeds(table: Summary) -> tuple[list[str], list[Row]] | None:
+    """Per setting of the swept keys other than `seed` and per metric: n, mean, std, ci_low,
+    ci_high (and their text, `mean ± std` and `interval`); None when the seed was not swept."""
+    found = seed_groups(table.rows, table.differ)
+    if found is None:
+        return None
+    keys, groups = found
+    stats = []
+    for values, members in groups:
+        for metric in table.metrics:
+            s = spread(table.rows[i].get(metric) for i in members)
+            stats.append(
+                {
+                    **dict(zip(keys, values, strict=True)),
+                    "metric": metric,
+                    "n": s.n,
+                    "mean": s.mean,
+                    "std": s.std,
+                    "ci_low": s.low,
+                    "ci_high": s.high,
+                    "mean ± std": s.text(),
+                    "interval": s.interval(),
+                }
+            )
+    return keys, stats
 
 
 def _number(name: str) -> int | str:
     """A job directory's number (`3_seed-2` -> 3): Hydra's hydra.job.num."""
     head = name.split("_", 1)[0]
     return int(head) if head.isdigit() else name
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-
-
-def _status(job: Path) -> str:
-    train = _read_json(job / "metrics" / "train.json") or {}
-    if train.get("diverged"):
-        return "diverged"
-    if (job / JOB_ERROR).is_file():
-        return "failed: " + (job / JOB_ERROR).read_text().strip().splitlines()[0]
-    return "done" if (job / "metrics" / "test.json").is_file() else "unfinished"
-
-
-def _metrics(job: Path) -> Row:
-    test = _read_json(job / "metrics" / "test.json") or {}
-    best = (_read_json(job / "metrics" / "train.json") or {}).get("best") or {}
-    row = {k: v for k, v in test.items() if k.startswith("test/")}
-    row.update({f"best/{k}": v for k, v in best.items() if k.startswith("val/")})
-    return row
 
 
 def _cell(value: Any) -> str:
