@@ -9,6 +9,8 @@ as a user types them; writes the "Batched models" section of reports/benchmarks.
    3 seeds table as one `-m` sweep.
 
 Wall times of whole commands: what a user waits for. Takes about 6 minutes on 2 cores.
+`--accelerator gpu --seeds 64 --alone 4` measures the same on a GPU (its own section, "Batched
+models on a GPU"), timing 4 of the 64 runs alone and scaling that to 64.
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ from mlplab.data.store import prepare, prepared_dir, read_prepared
 from mlplab.models.mlp import build_mlp, spec_from_config
 
 REPORT = REPO / "reports" / "benchmarks.md"
-HEADING = "## Batched models"
-QUIET = ["trainer.accelerator=cpu", "callbacks.progress_bar=null"]
+HEADINGS = {"cpu": "## Batched models", "gpu": "## Batched models on a GPU"}
+QUIET = ["trainer.accelerator=cpu", "callbacks.progress_bar=null"]  # main() sets the accelerator
 # The initialisation study (Katanforoosh & Kunin's "Initializing neural networks"): circles,
 # 300 training rows, a 2-10-5-1 ReLU net, full-batch gradient descent at lr 0.01.
 INIT_STUDY = [
@@ -85,12 +87,13 @@ def max_difference(a: Path, b: Path) -> float:
     return max(abs(ta[k] - tb[k]) for k, v in ta.items() if isinstance(v, float))
 
 
-def seeds(n: int, epochs: int, work: Path) -> dict[str, float]:
-    """The n runs one by one, then as one sweep (so both find warm file caches)."""
+def seeds(n: int, epochs: int, work: Path, alone_runs: int) -> dict[str, float]:
+    """`alone_runs` of the n runs one by one (their time scaled to n), then all n as one sweep
+    (so both find warm file caches)."""
     log = work / "seeds.log"
     common = [f"trainer.max_epochs={epochs}"]
     alone = 0.0
-    for seed in range(n):
+    for seed in range(alone_runs):
         print(f"seed {seed}: train.py alone ...", flush=True)
         alone += timed(
             train_cmd(*common, f"seed={seed}", f"hydra.run.dir={work / f'alone{seed}'}"), log
@@ -103,17 +106,19 @@ def seeds(n: int, epochs: int, work: Path) -> dict[str, float]:
     jobs = sorted(
         (p for p in sweep.iterdir() if p.is_dir()), key=lambda p: int(p.name.split("_")[0])
     )
-    differences = [max_difference(job, work / f"alone{seed}") for seed, job in enumerate(jobs)]
+    pairs = list(enumerate(jobs))[:alone_runs]
+    differences = [max_difference(job, work / f"alone{seed}") for seed, job in pairs]
     return {
         "runs": n,
+        "alone_runs": alone_runs,
         "epochs": epochs,
         "batched_s": batched,
-        "alone_s": alone,
+        "alone_s": alone * n / alone_runs,
         "max_test_difference": max(differences),
     }
 
 
-def raw_init_loop(steps: int) -> float:
+def raw_init_loop(steps: int, device: torch.device) -> float:
     """The study's training as a hand-written loop on in-memory tensors: seconds for `steps`."""
     cfg = compose_config(INIT_STUDY)
     data = cfg.data
@@ -122,10 +127,10 @@ def raw_init_loop(steps: int) -> float:
     prepared = read_prepared(prepared_dir(cfg.paths.data_dir, data.name, source, split))
     rows = split_rows(prepared.y, prepared.meta["task"], split)
     shift, scale = fit_scaling(data.scaling, prepared.X, rows.train)
-    x = torch.from_numpy((prepared.X[rows.train] - shift) / scale).float()
-    y = torch.from_numpy(prepared.y[rows.train]).float()
+    x = torch.from_numpy((prepared.X[rows.train] - shift) / scale).float().to(device)
+    y = torch.from_numpy(prepared.y[rows.train]).float().to(device)
     torch.manual_seed(0)
-    net = build_mlp(spec_from_config(plain(cfg.model), x.shape[1], 1))
+    net = build_mlp(spec_from_config(plain(cfg.model), x.shape[1], 1)).to(device)
     optimizer = torch.optim.SGD(net.parameters(), lr=0.01)
     start = time.perf_counter()
     for _ in range(steps):
@@ -133,14 +138,16 @@ def raw_init_loop(steps: int) -> float:
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
     return time.perf_counter() - start
 
 
-def init_study(steps: int, work: Path) -> dict[str, float]:
+def init_study(steps: int, work: Path, device: torch.device) -> dict[str, float]:
     log = work / "init.log"
     epochs = f"trainer.max_epochs={steps}"
     print(f"initialisation study: hand-written loop, {steps} steps ...", flush=True)
-    raw = raw_init_loop(steps)
+    raw = raw_init_loop(steps, device)
     print("initialisation study: one train.py run ...", flush=True)
     one = timed(
         train_cmd(*INIT_STUDY, epochs, "model.init.scheme=he", f"hydra.run.dir={work / 'one'}"), log
@@ -160,22 +167,27 @@ def init_study(steps: int, work: Path) -> dict[str, float]:
     }
 
 
-def section(s: dict[str, float], i: dict[str, float]) -> str:
+def section(s: dict[str, float], i: dict[str, float], accelerator: str, command: str) -> str:
     speedup = s["alone_s"] / s["batched_s"]
     cpu = platform.processor() or platform.machine()
+    where = f"{os.cpu_count()} CPU cores ({cpu})"
+    if accelerator == "gpu":
+        where = f"one {torch.cuda.get_device_name()} ({where})"
+    alone = f"{s['alone_s']:.1f} s ({s['runs']} `train.py` runs)"
+    if s["alone_runs"] < s["runs"]:
+        timed_runs = f"{s['alone_runs']} `train.py` runs timed, x {s['runs']}/{s['alone_runs']}"
+        alone = f"{s['alone_s']:.1f} s ({timed_runs})"
     return "\n".join(
         [
-            HEADING,
+            HEADINGS[accelerator],
             "",
-            f"`python benchmarks/batched.py` on {os.cpu_count()} CPU cores ({cpu}), torch "
-            f"{torch.__version__}, torch's default threads; wall time of whole commands, start-up "
-            "included.",
+            f"`{command}` on {where}, torch {torch.__version__}, torch's default threads; wall "
+            "time of whole commands, start-up included.",
             "",
             "| what | batched (one `-m` process) | one by one | speed-up |",
             "| --- | --- | --- | --- |",
             f"| {s['runs']} seeds, default digits config, {s['epochs']} epochs | "
-            f"{s['batched_s']:.1f} s | {s['alone_s']:.1f} s ({s['runs']} `train.py` runs) | "
-            f"**{speedup:.1f}x** |",
+            f"{s['batched_s']:.1f} s | {alone} | **{speedup:.1f}x** |",
             "",
             f"Largest difference between a batched run's test metrics and the same run trained "
             f"alone: {s['max_test_difference']:.1g}.",
@@ -203,14 +215,23 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=16)
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--steps", type=int, default=15000)
+    parser.add_argument("--accelerator", choices=sorted(HEADINGS), default="cpu")
+    parser.add_argument("--alone", type=int, help="runs timed one by one (default: all seeds)")
     args = parser.parse_args()
+    QUIET[0] = f"trainer.accelerator={args.accelerator}"
+    device = torch.device("cuda" if args.accelerator == "gpu" else "cpu")
+    alone = min(args.alone or args.seeds, args.seeds)
     with tempfile.TemporaryDirectory(prefix="mlplab-bench-") as tmp:
         work = Path(tmp)
-        s = seeds(args.seeds, args.epochs, work)
-        i = init_study(args.steps, work)
-    text = section(s, i)
+        s = seeds(args.seeds, args.epochs, work, alone)
+        i = init_study(args.steps, work, device)
+    command = "python " + " ".join(["benchmarks/batched.py", *sys.argv[1:]])
+    text = section(s, i, args.accelerator, command.strip())
+    heading = HEADINGS[args.accelerator]
     old = REPORT.read_text()
-    before, _, after = old.partition(HEADING)
+    if heading not in old:  # a new section: at the end
+        old = old.rstrip("\n") + "\n\n" + heading + "\n"
+    before, _, after = old.partition(heading)
     rest = after.split("\n## ", 1)
     tail = "\n## " + rest[1] if len(rest) > 1 else ""
     REPORT.write_text(before + text + tail)

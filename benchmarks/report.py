@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 # Sections written by hand: run.py copies them from the old report unchanged.
-KEPT_SECTIONS = ("## Per-step profile", "## Batched models")
+KEPT_SECTIONS = ("## Per-step profile", "## Batched models", "## Batched models on a GPU")
 PLACEHOLDER = "_To be written: benchmarks/run.py keeps this section as it is._\n"
 
 # The targets, ratio of `train()` to the raw loop by batch size: (train phase, full epoch).

@@ -143,15 +143,24 @@ class StackedMLP(nn.Module):
     def _dropout(
         x: torch.Tensor, rates: list[float], generators: Sequence[torch.Generator] | None
     ) -> torch.Tensor:
-        # F.dropout's own recipe (bernoulli_(1 - p), then / (1 - p)), one model at a time.
+        """Each model's F.dropout, drawn from its own generator: swapped in as the device's
+        default for the call (F.dropout takes no generator), because a run alone draws its masks
+        with F.dropout, and on CUDA its fused kernel draws otherwise than `bernoulli_`."""
         assert generators is not None, "training mode needs one generator per model"
-        noise = torch.empty_like(x)
-        for k, (p, generator) in enumerate(zip(rates, generators, strict=True)):
-            if p > 0:
-                noise[k].bernoulli_(1 - p, generator=generator).div_(1 - p)
-            else:
-                noise[k].fill_(1.0)
-        return x * noise
+        default = _default_generator(x.device)
+        saved = default.get_state()
+        parts = []
+        try:
+            for k, (p, generator) in enumerate(zip(rates, generators, strict=True)):
+                if p > 0:
+                    default.set_state(generator.get_state())
+                    parts.append(F.dropout(x[k], p, training=True))
+                    generator.set_state(default.get_state())
+                else:
+                    parts.append(x[k])
+        finally:
+            default.set_state(saved)
+        return torch.stack(parts)
 
 
 class StackedLinear(torch.autograd.Function):
@@ -180,3 +189,13 @@ class StackedLinear(torch.autograd.Function):
 
 def _key(name: str) -> str:
     return name.replace(".", "__")
+
+
+def _default_generator(device: torch.device) -> torch.Generator:
+    """The generator torch's random ops on `device` draw from when given none."""
+    if device.type == "cuda":
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        return torch.cuda.default_generators[index]
+    if device.type == "mps":
+        return torch.mps._get_default_mps_generator()
+    return torch.default_generator

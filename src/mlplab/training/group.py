@@ -92,18 +92,19 @@ class GroupTrainer:
         dm.setup("fit")
         self.dm = dm
         members = []
+        device = device_for(self.trainer_cfg.accelerator)
         for cfg, run_dir in self.jobs:
             L.seed_everything(cfg.seed, workers=True, verbose=False)
             module = build_module(cfg, dm)
             if stackable(module) is not None:
                 continue  # trains alone afterwards
-            generator = torch.Generator().manual_seed(0)
-            generator.set_state(torch.get_rng_state())
+            # Dropout masks on `device` come from that device's generator in a run alone.
+            generator = torch.Generator(device=device)
+            generator.set_state(_rng_state(device))
             members.append(self._member(cfg, run_dir, module, generator))
         if not members:
             return {}
         self.members = members
-        device = device_for(self.trainer_cfg.accelerator)
         for m in members:
             m.module.to(device)
         self.device = device
@@ -486,3 +487,12 @@ class GroupTrainer:
                 m.outcome = Outcome(test=test_run(m, prepared, parts, self.device))
             else:
                 close_events(m)
+
+
+def _rng_state(device: torch.device) -> torch.Tensor:
+    """The global generator state of `device` (the CPU's, or the current CUDA device's)."""
+    if device.type == "cuda":
+        return torch.cuda.get_rng_state(device)
+    if device.type == "mps":
+        return torch.mps.get_rng_state()
+    return torch.get_rng_state()
