@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,18 +44,30 @@ def table(study: Study, arms: Sequence[Arm]) -> Table:
     header += [f"{c} (mean ± std)" for c in study.columns]
     if reference:
         header.append(str(study.reference.get("title", "reference")))
+    digits = {
+        m: _digits([v for a in arms for v in a.values(m)]) for m in (study.metric, *study.columns)
+    }
     rows = []
     for arm in arms:
         main = spread(arm.values(study.metric))
         failed = sum(r.status != "done" for r in arm.runs)
         runs = f"{main.n}" + (f" (+{failed} failed)" if failed else "")
-        row = [arm.label, runs, main.text(), main.interval()]
-        row += [spread(arm.values(c)).text() for c in study.columns]
+        places = digits[study.metric]
+        row = [arm.label, runs, main.text(places), main.interval(places)]
+        row += [spread(arm.values(c)).text(digits[c]) for c in study.columns]
         if reference:
             ref = _reference(reference, arm)
             row.append("" if ref is None else f"{ref:g}")
         rows.append(tuple(row))
     return Table(tuple(header), tuple(rows))
+
+
+def _digits(values: list[float]) -> int:
+    """Decimals for a column: none for counts (parameters, FLOPs), 1 from 100 up, else 4."""
+    finite = [v for v in values if math.isfinite(v)]
+    if finite and all(v == int(v) for v in finite) and max(map(abs, finite)) >= 10:
+        return 0
+    return 1 if finite and max(map(abs, finite)) >= 100 else 4
 
 
 def _reference(values: dict[str, Any], arm: Arm) -> Any:
