@@ -7,7 +7,7 @@ Prints the names, one a line, or writes them to `output`.
 from omegaconf import DictConfig
 
 from mlplab.cli import hydra_app
-from mlplab.evaluation.sample import validate_sample
+from mlplab.config.sample import validate_sample
 
 
 @hydra_app("sample", check=validate_sample, announce=False)  # not a run: no run directory

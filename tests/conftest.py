@@ -19,6 +19,18 @@ REPO = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 
 
+# A quiet CPU run of a few batches: `compose_cfg(*QUICK, ...)`.
+QUICK = (
+    "trainer.accelerator=cpu",
+    "callbacks.progress_bar=null",
+    "trainer.enable_model_summary=false",
+    "++trainer.limit_train_batches=4",
+    "++trainer.limit_val_batches=2",
+    "++trainer.limit_test_batches=1",
+    "trainer.log_every_n_steps=1",
+)
+
+
 def compose_cfg(*overrides: str) -> DictConfig:
     """Compose configs/train.yaml with overrides, as an entry script would (no hydra node)."""
     with initialize_config_dir(config_dir=str(REPO / "configs"), version_base="1.3"):

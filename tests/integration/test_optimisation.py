@@ -17,19 +17,9 @@ from mlplab.training.checks import validate
 from mlplab.training.run import train
 from mlplab.training.setup import setup_run
 from mlplab.training.weights import hidden_linears, weight_sparsity
-from tests.conftest import REPO, compose_cfg, run
+from tests.conftest import QUICK, REPO, compose_cfg, run
 
 pytestmark = pytest.mark.slow
-
-QUICK = (
-    "trainer.accelerator=cpu",
-    "callbacks.progress_bar=null",
-    "trainer.enable_model_summary=false",
-    "++trainer.limit_train_batches=4",
-    "++trainer.limit_val_batches=2",
-    "++trainer.limit_test_batches=1",
-    "trainer.log_every_n_steps=1",
-)
 
 
 def _cfg(data_dir: Path, *overrides: str):

@@ -14,20 +14,12 @@ import torch
 from mlplab.training.checks import validate
 from mlplab.training.pruning import sparsity_targets
 from mlplab.training.run import train
+from tests.conftest import QUICK as CONFTEST_QUICK
 from tests.conftest import compose_cfg
 
 pytestmark = pytest.mark.slow
 
-QUICK = (
-    "trainer.accelerator=cpu",
-    "callbacks.progress_bar=null",
-    "trainer.enable_model_summary=false",
-    "++trainer.limit_train_batches=4",
-    "++trainer.limit_val_batches=2",
-    "++trainer.limit_test_batches=1",
-    "trainer.log_every_n_steps=1",
-    "trainer.max_epochs=2",
-)
+QUICK = (*CONFTEST_QUICK, "trainer.max_epochs=2")
 # Three rounds, at the start of epochs 1, 2 and 3, then epoch 4 fine-tunes.
 ROUNDS = (
     "callbacks.pruning.at_epoch=1",

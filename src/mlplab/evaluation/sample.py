@@ -4,47 +4,20 @@ from the model's softmax, shift it into the context, stop at the boundary token.
 
 All names are drawn together (one forward pass per character position for the whole batch),
 from one seeded torch.Generator: the same checkpoint, seed and count give the same names.
-The checks of src/sample.py's config (`validate_sample`) import no torch.
+src/sample.py's config is checked by mlplab/config/sample.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from omegaconf import MISSING, DictConfig
-
 from mlplab.atomic import write_text
-from mlplab.config.rules import check_checkpoint_file, is_int, require, typed
 from mlplab.data.text import BOUNDARY
-from mlplab.errors import ConfigError, DataError
+from mlplab.errors import DataError
 
 if TYPE_CHECKING:
     from mlplab.models.module import MLPModule
-
-
-@dataclass
-class SampleConfig:
-    """Types only: the values are configs/sample.yaml's."""
-
-    ckpt_path: str = MISSING
-    num_samples: int = MISSING
-    seed: int = MISSING
-    max_length: int = MISSING
-    output: str | None = MISSING
-
-
-def validate_sample(cfg: DictConfig) -> DictConfig:
-    """`cfg` typed by SampleConfig; ConfigError naming the key otherwise."""
-    checked = typed(cfg, SampleConfig)
-    if not checked.ckpt_path:
-        raise ConfigError("config key 'ckpt_path' is empty; give a checkpoint path")
-    for key in ("num_samples", "max_length"):
-        value = checked[key]
-        require(is_int(value) and value >= 1, key, value, "an integer >= 1")
-    check_checkpoint_file(checked.ckpt_path, "ckpt_path")
-    return checked
 
 
 def sample(model: MLPModule, num_samples: int, seed: int, max_length: int) -> list[str]:
