@@ -8,7 +8,7 @@ starts. The report (report.md, report.html, figures, results.csv) goes to report
 for the preset's default budget, seeds and no extra overrides (and the README's Results block is
 rewritten from it), else to <study dir>/report/.
 
-  study=all               every preset in turn (`make studies`)
+  study=all               every preset in turn (`make studies`); with dir=PATH, PATH/<study>
   runs=STUDY_DIR          only write the report of runs made earlier
   key=value               any train.py override, given to every run (e.g. trainer.accelerator=gpu)
 """
@@ -48,7 +48,10 @@ def main(argv: list[str]) -> int:
     plans = [plan(s, args, extra) for s in studies]  # every run checked before any starts
     code = 0
     for study, (budget, n, sweeps) in zip(studies, plans, strict=True):
-        code = max(code, run_study(study, budget, n, sweeps, args.get("dir"), extra))
+        directory = args.get("dir")
+        if directory and chosen == "all":  # one folder per study below it
+            directory = str(Path(directory) / study.name)
+        code = max(code, run_study(study, budget, n, sweeps, directory, extra))
     return code
 
 
