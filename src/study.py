@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import signal
 import subprocess
 import sys
 from datetime import datetime
@@ -112,7 +113,7 @@ def run_study(
     for name, argv in sweeps.items():
         words = [sys.executable, str(TRAIN), *argv, f"hydra.sweep.dir={here / name}"]
         print(f"\n$ python {shown(TRAIN)} {shlex.join(words[2:])}", flush=True)
-        done = subprocess.run(words)
+        done = _run_child(words)
         if done.returncode in (EXIT_INTERRUPTED, 143):
             print(f"study {study.name} stopped; its runs so far are in {shown(here)}", flush=True)
             return done.returncode
@@ -122,6 +123,16 @@ def run_study(
     default = budget == "default" and n == study.seeds and not extra and directory is None
     _report(study, here, REPORTS / study.name if default else here / "report", record, default)
     return code
+
+
+def _run_child(words: list[str]) -> subprocess.CompletedProcess[bytes]:
+    """The sweep as a child process. Ctrl-C reaches it from the terminal and it stops cleanly
+    (last.ckpt, exit 130); meanwhile this process waits for it instead of killing it."""
+    previous = signal.signal(signal.SIGINT, lambda *_: None)  # not SIG_IGN: the child inherits that
+    try:
+        return subprocess.run(words)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def report_only(study: Study, here: Path) -> int:
