@@ -129,3 +129,14 @@ def test_bad_study_arguments_are_one_line_and_write_nothing(tmp_path, args, mess
     assert result.stderr.startswith("error: ") and message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_a_study_whose_runs_diverge_reports_them_as_failed_and_exits_3(tmp_path):
+    folder = tmp_path / "init"
+    args = ["study=init", "budget=quick", "seeds=1", f"dir={folder}", "model.init.scale=1e6"]
+    result = run(["python", "src/study.py", *args, "trainer.accelerator=cpu"], REPO, check=False)
+    assert result.returncode == 3  # the sweep's exit code: a diverged run
+    with (folder / "report" / "results.csv").open() as f:
+        rows = {row["setting"]: row for row in csv.DictReader(f)}
+    assert rows["He"]["runs"] == "0 (+1 failed)" and rows["He"]["test/acc (mean ± std)"] == "—"
+    assert rows["zeros"]["runs"] == "1"  # zero weights stay finite at any scale

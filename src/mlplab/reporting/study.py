@@ -29,7 +29,7 @@ from mlplab.reporting.document import (
     to_html,
     to_markdown,
 )
-from mlplab.reporting.stats import spread
+from mlplab.reporting.stats import Spread, spread
 from mlplab.reporting.study_figures import FIGURES
 from mlplab.reporting.study_runs import Arm, read_arms
 from mlplab.reporting.words import metric_words
@@ -53,13 +53,18 @@ def table(study: Study, arms: Sequence[Arm]) -> Table:
         failed = sum(r.status != "done" for r in arm.runs)
         runs = f"{main.n}" + (f" (+{failed} failed)" if failed else "")
         places = digits[study.metric]
-        row = [arm.label, runs, main.text(places), main.interval(places)]
-        row += [spread(arm.values(c)).text(digits[c]) for c in study.columns]
+        row = [arm.label, runs, _cell(main, places), main.interval(places)]
+        row += [_cell(spread(arm.values(c)), digits[c]) for c in study.columns]
         if reference:
             ref = _reference(reference, arm)
             row.append("" if ref is None else f"{ref:g}")
         rows.append(tuple(row))
     return Table(tuple(header), tuple(rows))
+
+
+def _cell(value: Spread, digits: int) -> str:
+    """mean ± std, or a dash where no run has the number (every run failed or diverged)."""
+    return value.text(digits) if value.n else "—"
 
 
 def _digits(values: list[float]) -> int:
