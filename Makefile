@@ -47,7 +47,7 @@ test-fast: install  ## the unit tests (tests/unit: no Trainer run, DVC or DDP): 
 bench: install  ## train() vs a hand-written loop, < 3 min (BENCH=--full: longer) -> reports/benchmarks.md
 	$(BIN)/python benchmarks/run.py $(BENCH)
 
-studies: install  ## every study preset at its default budget (~14 min here) -> reports/studies/, README Results
+studies: install  ## every study preset at its default budget (~16 min here) -> reports/studies/, README Results
 	$(BIN)/python src/study.py study=all
 
 lint: install  ## ruff check, ruff format --check and mypy (what CI runs)
