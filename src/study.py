@@ -20,10 +20,17 @@ import shlex
 import signal
 import subprocess
 import sys
-from datetime import datetime
 from pathlib import Path
 
-from mlplab.cli import CONFIG_PATH, EXIT_INTERRUPTED, checked_argv, fail, shown
+from mlplab.cli import (
+    CONFIG_PATH,
+    EXIT_INTERRUPTED,
+    checked_argv,
+    clock_stamp,
+    fail,
+    new_dir,
+    shown,
+)
 from mlplab.config.study import Study, load, names, seeds
 from mlplab.errors import ConfigError, MlplabError
 from mlplab.training.checks import validate
@@ -103,7 +110,8 @@ def run_study(
     directory: str | None,
     extra: list[str],
 ) -> int:
-    here = Path(directory) if directory else _new_dir(study.name, budget)
+    fresh = Path("logs") / "studies" / study.name / f"{clock_stamp()}_{budget}"
+    here = Path(directory) if directory else new_dir(fresh)
     here.mkdir(parents=True, exist_ok=True)
     command = _command(study.name, budget, n, study, extra)
     record = {"study": study.name, "budget": budget, "seeds": n, "extra": extra, "command": command}
@@ -176,20 +184,6 @@ def _sample(here: Path, count: int) -> None:
         if checkpoint.is_file():
             names = sample_names(checkpoint, count, defaults.seed, defaults.max_length)
             write_names(names, run / "samples.txt")
-
-
-def _new_dir(name: str, budget: str) -> Path:
-    stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S.%f")[:-3]
-    base = Path("logs") / "studies" / name
-    base.mkdir(parents=True, exist_ok=True)
-    for n in range(1, 1000):
-        path = base / (f"{stamp}_{budget}" + ("" if n == 1 else f"-{n}"))
-        try:
-            path.mkdir()
-        except FileExistsError:
-            continue
-        return path
-    raise ConfigError(f"could not create a new study directory in {base}")
 
 
 def _command(name: str, budget: str, n: int, study: Study, extra: list[str]) -> str:

@@ -392,11 +392,22 @@ def _unique_dir(cfg: DictConfig, overrides: Sequence[str], multirun: bool) -> li
     root = CLOCK_DIRS[kind]
     if not (isinstance(raw, str) and raw.startswith(f"{root}/${{now:")):
         return []  # the user's or the stage's own directory (DVC: hydra.run.dir=.)
-    stamp = datetime.now().strftime("%Y-%m-%d_%H-%M-%S.%f")[:-3]
+    stamp = clock_stamp()
     task = [o for o in overrides if not _key_of(o).startswith("hydra.")]
     items = sorted(o.lstrip("+~").replace("=", "-", 1) for o in task)
     label = "" if multirun else safe_name("+".join(items))
-    base = Path(root) / (f"{stamp}_{label}" if label else stamp)
+    _created = new_dir(Path(root) / (f"{stamp}_{label}" if label else stamp))
+    return [f"hydra.{kind}.dir={_quoted(str(_created))}"]
+
+
+def clock_stamp() -> str:
+    """The time to the millisecond, as run and study directories are named."""
+    return datetime.now().strftime("%Y-%m-%d_%H-%M-%S.%f")[:-3]
+
+
+def new_dir(base: Path) -> Path:
+    """`base`, or `base-2`, `base-3`, ...: the first that an exclusive mkdir creates, so two
+    processes started in the same millisecond never share one."""
     base.parent.mkdir(parents=True, exist_ok=True)
     for n in range(1, 1000):
         path = base if n == 1 else base.with_name(f"{base.name}-{n}")
@@ -404,9 +415,8 @@ def _unique_dir(cfg: DictConfig, overrides: Sequence[str], multirun: bool) -> li
             path.mkdir()
         except FileExistsError:
             continue
-        _created = path
-        return [f"hydra.{kind}.dir={_quoted(str(path))}"]
-    raise ConfigError(f"could not create a new run directory next to {base}")
+        return path
+    raise ConfigError(f"could not create a new directory next to {base}")
 
 
 def shown(path: Path) -> str:
